@@ -1,0 +1,38 @@
+"""Cosine similarity, the measure used throughout the course."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def cosine(a, b) -> float:
+    """Cosine of the angle between two vectors: 1 same direction, 0 orthogonal.
+
+    Example
+    -------
+    >>> cosine([1, 0], [1, 1])
+    0.7071067811865475
+    """
+    a = np.asarray(a, dtype=np.float64).ravel()
+    b = np.asarray(b, dtype=np.float64).ravel()
+    if a.shape != b.shape:
+        raise ValueError(f"Vectors differ in size: {a.shape[0]} and {b.shape[0]}.")
+    denom = np.linalg.norm(a) * np.linalg.norm(b)
+    if denom == 0:
+        raise ValueError("Cosine is undefined for a zero vector.")
+    return float(a @ b / denom)
+
+
+def cosine_matrix(X, Y=None) -> np.ndarray:
+    """Pairwise cosines between the rows of ``X`` (n, d) and ``Y`` (m, d) -> (n, m).
+
+    Example
+    -------
+    >>> cosine_matrix(np.eye(2)).tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
+    X = np.asarray(X, dtype=np.float64)
+    Y = X if Y is None else np.asarray(Y, dtype=np.float64)
+    Xn = X / np.linalg.norm(X, axis=1, keepdims=True).clip(min=1e-12)
+    Yn = Y / np.linalg.norm(Y, axis=1, keepdims=True).clip(min=1e-12)
+    return Xn @ Yn.T

@@ -1,0 +1,151 @@
+"""What a reader relies on when taking vectors out of the encoder."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import ctxembed
+from ctxembed import (EmptyInputError, WordNotFoundError, cosine, sentence_vectors, token_states,
+                      word_vector, word_vectors)
+
+MONEY_1 = "I deposited my salary at the bank this morning."
+MONEY_2 = "The bank approved our mortgage after a long wait."
+RIVER = "We had a picnic on the grassy bank of the river."
+
+
+def test_sentence_alone_equals_sentence_in_padded_batch(encoder):
+    short = "The bank is closed."
+    long = "After a very long and tiring walk along the winding river we finally reached the old bank."
+    ctxembed.clear_cache()
+    [alone] = token_states([short], layers="all", use_cache=False)
+    batch = token_states([long, short, "Hi."], layers="all", use_cache=False, batch_size=8)
+    assert batch[1].tokens == alone.tokens
+    np.testing.assert_allclose(batch[1].states, alone.states, atol=1e-5)
+    v_alone = word_vector(short, "bank")
+    v_batch = word_vectors([long, short], "bank")[1]
+    np.testing.assert_allclose(v_batch, v_alone, atol=1e-5)
+
+
+def test_library_matches_the_model_run_by_hand(encoder):
+    inputs = encoder.tokenizer(MONEY_1, return_tensors="pt")
+    with torch.no_grad():
+        hidden = encoder.model(**inputs).last_hidden_state[0]
+    pieces = [i for i, t in enumerate(inputs.tokens()) if t == "bank"]
+    np.testing.assert_allclose(word_vector(MONEY_1, "bank"), hidden[pieces[0]].numpy(), atol=1e-5)
+
+
+def test_same_sense_is_closer_than_different_sense():
+    m1, m2, r = word_vectors([MONEY_1, MONEY_2, RIVER], "bank")
+    assert cosine(m1, m2) > cosine(m1, r)
+    assert cosine(m1, m2) > cosine(m2, r)
+
+
+def test_word_split_into_pieces_is_mean_of_its_pieces():
+    sentence = "Embeddings are useful."
+    [states] = token_states([sentence])
+    assert states.tokens[1:5] == ["em", "##bed", "##ding", "##s"]
+    np.testing.assert_allclose(word_vector(sentence, "embeddings"),
+                               states.states[1:5].mean(axis=0), atol=1e-6)
+    np.testing.assert_allclose(word_vector(sentence, "embeddings", pieces="first"),
+                               states.states[1], atol=1e-6)
+
+
+def test_repeated_word_choose_occurrence():
+    sentence = "The bank by the river is not the bank that holds my money."
+    first, second, last = (word_vector(sentence, "bank", k) for k in (0, 1, -1))
+    assert not np.allclose(first, second)
+    np.testing.assert_array_equal(second, last)
+    with pytest.raises(WordNotFoundError, match="occurs 2 time"):
+        word_vector(sentence, "bank", 2)
+
+
+def test_case_and_punctuation_do_not_matter_for_finding():
+    a = word_vector("Bank, river, water.", "bank")
+    b = word_vector("Bank, river, water.", "BANK")
+    np.testing.assert_array_equal(a, b)
+    assert ctxembed.find_word("(bank)", "bank") == (1, 5)
+
+
+def test_absent_word_is_a_clear_error():
+    with pytest.raises(WordNotFoundError, match="Did you mean 'banks'"):
+        word_vector("The banks are shut.", "bank")
+    with pytest.raises(WordNotFoundError, match="does not occur"):
+        word_vector("A river.", "bank")
+
+
+@pytest.mark.parametrize("args", [("", "bank"), ("   ", "bank"), ("The bank.", ""), ("The bank.", "  ")])
+def test_empty_inputs_are_clear_errors(args):
+    with pytest.raises(EmptyInputError):
+        word_vector(*args)
+
+
+def test_empty_list_of_sentences():
+    with pytest.raises(EmptyInputError):
+        sentence_vectors([])
+    with pytest.raises(TypeError, match="list of sentences"):
+        sentence_vectors("one string")
+
+
+def test_too_long_text_warns_and_truncates(encoder):
+    long = "The bank. " + "word " * 600 + "final bank."
+    with pytest.warns(UserWarning, match="truncated"):
+        [states] = token_states([long], use_cache=False)
+    assert states.truncated and len(states.tokens) == encoder.max_length
+    assert states.tokens[-1] == "[SEP]"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert word_vector(long, "bank").shape == (encoder.hidden_size,)
+        with pytest.raises(WordNotFoundError, match="truncated"):
+            word_vector(long, "bank", -1)
+
+
+def test_layer_choices_shapes(encoder):
+    h, n = encoder.hidden_size, encoder.num_layers
+    s = [MONEY_1]
+    assert word_vectors(s, "bank", layers="last").shape == (1, h)
+    assert word_vectors(s, "bank", layers="concat_last4").shape == (1, 4 * h)
+    assert word_vectors(s, "bank", layers="all").shape == (1, n + 1, h)
+    every = word_vectors(s, "bank", layers="all")[0]
+    np.testing.assert_allclose(word_vectors(s, "bank", layers="sum_last4")[0],
+                               every[-4:].sum(axis=0), atol=1e-4)
+    np.testing.assert_allclose(word_vectors(s, "bank", layers=0)[0], every[0], atol=1e-6)
+    np.testing.assert_allclose(word_vectors(s, "bank", layers="last")[0], every[-1], atol=1e-6)
+    with pytest.raises(ValueError, match="does not exist"):
+        word_vectors(s, "bank", layers=n + 1)
+    with pytest.raises(ValueError, match="not understood"):
+        word_vectors(s, "bank", layers="middle")
+
+
+def test_sentence_pooling_ignores_padding():
+    short, long = "The bank is closed.", "A much longer sentence about the bank of a wide river."
+    for pooling in ("cls", "mean", "max"):
+        alone = sentence_vectors([short], pooling=pooling)
+        in_batch = sentence_vectors([long, short], pooling=pooling)[1]
+        np.testing.assert_allclose(in_batch, alone[0], atol=1e-5)
+    unit = sentence_vectors([short, long], normalize=True)
+    np.testing.assert_allclose(np.linalg.norm(unit, axis=1), 1.0, atol=1e-5)
+
+
+def test_pool_tokens_by_hand():
+    h = torch.tensor([[[1.0, 2.0], [3.0, 4.0], [100.0, -100.0]]])
+    mask = torch.tensor([[1, 1, 0]])
+    assert ctxembed.pool_tokens(h, mask, "mean").tolist() == [[2.0, 3.0]]
+    assert ctxembed.pool_tokens(h, mask, "max").tolist() == [[3.0, 4.0]]
+    assert ctxembed.pool_tokens(h, mask, "cls").tolist() == [[1.0, 2.0]]
+
+
+def test_repeated_calls_are_served_from_cache():
+    ctxembed.clear_cache()
+    word_vectors([MONEY_1, RIVER], "bank")
+    before = ctxembed.cache_info()
+    word_vectors([MONEY_1, RIVER], "bank")
+    after = ctxembed.cache_info()
+    assert after["hits"] - before["hits"] == 2 and after["misses"] == before["misses"]
+
+
+def test_cached_states_cannot_be_modified_by_accident():
+    [states] = token_states([MONEY_1])
+    with pytest.raises(ValueError):
+        states.states[0, 0] = 1.0

