@@ -14,6 +14,12 @@ if [ "$(cat _build/.lib-hash 2>/dev/null || true)" != "$libhash" ]; then
   rm -rf _build/.jupyter_cache
 fi
 start=$(date +%s)
-jupyter-book build . -W -n --keep-going
+toc=_toc.yml
+if [ "${CTXEMBED_SOLUTIONS:-1}" = "0" ]; then   # a term when solutions must stay private
+  toc=$(python tools/toc_without_solutions.py)
+  rm -rf _build/html/solutions
+  echo "[build] leaving the solutions out ($toc)"
+fi
+jupyter-book build . -W -n --keep-going --toc "$toc"
 echo "$libhash" > _build/.lib-hash
 echo "[build] built in $(( $(date +%s) - start )) s: open _build/html/index.html"

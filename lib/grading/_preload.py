@@ -1,0 +1,5 @@
+"""Imported once by the grading forkserver: heavy imports and the encoder, shared by every fork."""
+
+from .child import preload
+
+preload(load_model=True)

@@ -1,0 +1,211 @@
+"""``ctxembed-grade``: grade a folder of submissions, or export a Gradescope autograder.
+
+Examples
+--------
+Grade every file in ``submissions/`` against chapter 1's autograder::
+
+    ctxembed-grade grade submissions/ --assignment ch01_static_vs_contextual --out grading-output/ch01
+
+writes ``grading-output/ch01/gradebook.csv`` (one row per submitted file) and
+``grading-output/ch01/feedback/<student>.md`` (one per student). Export for Gradescope::
+
+    ctxembed-grade gradescope ch01_static_vs_contextual --out ch01-gradescope.zip
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import re
+import shutil
+import sys
+import time
+import unicodedata
+from pathlib import Path
+
+from .runner import STATUS_DOC, Grader, Result, load_assignment
+
+REPO = Path(__file__).resolve().parent.parent.parent
+DIST = Path(os.environ.get("CTXEMBED_MASTERS", REPO / "instructor" / "masters")).parent / "dist"
+
+
+def resolve_assignment(value: str) -> Path:
+    """An autograder zip path, or an exercise name looked up in the instructor dist folder."""
+    p = Path(value)
+    if p.suffix == ".zip" and p.is_file():
+        return p
+    candidate = DIST / f"{value}-autograder.zip"
+    if candidate.is_file():
+        return candidate
+    raise SystemExit(f"ctxembed-grade: no autograder zip {value!r} (looked for {candidate}); "
+                     f"build it with tools/build_exercises.py or pass a .zip path")
+
+
+def default_protected() -> list[Path]:
+    """Folders a submission may not read: the instructor folder and the solutions, if present."""
+    return [p for p in (DIST.parent, REPO / "solutions") if p.is_dir()]
+
+
+def find_submissions(folder: Path) -> list[Path]:
+    """Every regular, non-hidden file under ``folder`` (one level of per-student folders allowed)."""
+    files = []
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder)
+        if any(part.startswith(".") for part in rel.parts) or len(rel.parts) > 2:
+            continue
+        if p.is_file() and not p.is_symlink():
+            files.append(p)
+    return files
+
+
+def student_of(path: Path, root: Path) -> str:
+    """``root/<student>/x.ipynb`` -> student; ``root/<student>__anything.ipynb`` -> student."""
+    rel = path.relative_to(root)
+    if len(rel.parts) == 2:
+        return rel.parts[0]
+    return path.stem.split("__")[0] if "__" in path.stem else path.stem
+
+
+def safe_name(student: str) -> str:
+    """A file name for ``student``: keeps letters of any script, replaces path and control characters."""
+    s = unicodedata.normalize("NFC", student)
+    s = re.sub(r"[\x00-\x1f/\\:*?\"<>|]+", "_", s).strip(" .") or "unnamed"
+    return s[:120]
+
+
+def mark_duplicates(results: list[Result], keep: str, mtimes: dict) -> None:
+    """Several files from one student: only one counts (the latest, or the best)."""
+    by_student: dict[str, list[Result]] = {}
+    for r in results:
+        by_student.setdefault(r.student, []).append(r)
+    for rows in by_student.values():
+        if len(rows) < 2:
+            continue
+        if keep == "best":
+            winner = max(rows, key=lambda r: (r.total, mtimes.get(r.file, 0), r.file))
+        else:
+            winner = max(rows, key=lambda r: (mtimes.get(r.file, 0), r.file))
+        for r in rows:
+            if r is not winner:
+                r.counted = False
+                r.reason += f"; not counted: {Path(winner.file).name} is this student's {keep} submission"
+
+
+def write_gradebook(results: list[Result], questions: list[str], path: Path, root: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["student", "file", *questions, "total", "max", "status", "counted", "public",
+                    "seconds", "reason"])
+        for r in results:
+            w.writerow([r.student, str(Path(r.file).relative_to(root)) if Path(r.file).is_relative_to(root) else r.file,
+                        *[f"{r.scores.get(q, 0.0):g}" for q in questions], f"{r.total:g}",
+                        f"{r.possible:g}", r.status, "yes" if r.counted else "no", r.public,
+                        f"{r.seconds:g}", r.reason])
+
+
+def write_feedback(results: list[Result], folder: Path, assignment: str) -> dict[str, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    by_student: dict[str, list[Result]] = {}
+    for r in results:
+        by_student.setdefault(r.student, []).append(r)
+    used, written = set(), {}
+    for student, rows in sorted(by_student.items()):
+        name = safe_name(student)
+        while name.lower() in used:
+            name += "_"
+        used.add(name.lower())
+        rows = sorted(rows, key=lambda r: not r.counted)
+        lines = [f"# Feedback: {assignment}", "", f"Student: {student}", ""]
+        for r in rows:
+            lines += [f"# {Path(r.file).name}" + ("" if r.counted else " (not counted)"), "",
+                      f"Status: {r.status} ({STATUS_DOC.get(r.status, '')})", f"Notes: {r.reason}", ""]
+            lines += r.feedback or [f"Score: {r.total:g} / {r.possible:g}", ""]
+        lines += ["Your public-test results in the notebook are not your final score: the hidden "
+                  "tests above count too.", ""]
+        out = folder / f"{name}.md"
+        out.write_text("\n".join(lines), encoding="utf-8")
+        written[student] = out
+    return written
+
+
+def grade_folder(submissions, assignment, out, *, workers=2, timeout=120.0, memory_mb=2048,
+                 isolation="auto", protect=None, keep="latest", quiet=False) -> list[Result]:
+    """Grade every file in ``submissions``; write ``out/gradebook.csv`` and ``out/feedback/``."""
+    root, out = Path(submissions), Path(out)
+    files = find_submissions(root)
+    grader = Grader(assignment, timeout=timeout, memory_mb=memory_mb, workers=workers,
+                    isolation=isolation, protect=default_protected() if protect is None else protect)
+    if not quiet:
+        print(f"[grade] {len(files)} file(s), {grader.workers} worker(s), isolation={grader.isolation}, "
+              f"limits {timeout:g} s / {memory_mb} MB per submission", file=sys.stderr)
+    start = time.monotonic()
+    grader.warm_up()
+
+    def progress(r):
+        if not quiet:
+            print(f"[grade] {r.status:12s} {r.total:5g}/{r.possible:g}  {Path(r.file).name}", file=sys.stderr)
+
+    results = grader.grade_many(files, progress=progress)
+    mtimes = {}
+    for r, f in zip(results, files):
+        r.student = student_of(f, root)
+        mtimes[r.file] = f.stat().st_mtime
+    mark_duplicates(results, keep, mtimes)
+    questions = grader.assignment.questions
+    write_gradebook(results, questions, out / "gradebook.csv", root)
+    write_feedback(results, out / "feedback", grader.assignment.name)
+    if not quiet:
+        print(f"[grade] done in {time.monotonic() - start:.1f} s: {out / 'gradebook.csv'}", file=sys.stderr)
+    return results
+
+
+def export_gradescope(assignment: Path, out: Path) -> Path:
+    """Copy the otter-built autograder zip (Gradescope's format) to ``out``."""
+    load_assignment(assignment)  # fails clearly if it is not an otter autograder
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(assignment, out)
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="ctxembed-grade", description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="Statuses:\n" + "\n".join(f"  {k:13s}{v}" for k, v in STATUS_DOC.items()))
+    sub = ap.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("grade", help="grade a folder of submissions")
+    g.add_argument("submissions", type=Path, help="folder of submitted files (or of per-student folders)")
+    g.add_argument("--assignment", "-a", required=True,
+                   help="exercise name (e.g. ch01_static_vs_contextual) or path to its autograder zip")
+    g.add_argument("--out", "-o", type=Path, default=Path("grading-output"),
+                   help="where gradebook.csv and feedback/ go (default grading-output/)")
+    g.add_argument("--workers", "-j", type=int, default=max(1, min(4, os.cpu_count() or 1)))
+    g.add_argument("--timeout", type=float, default=120.0, help="seconds per submission (default 120)")
+    g.add_argument("--memory", type=int, default=2048, help="MB of extra memory per submission (default 2048)")
+    g.add_argument("--isolation", choices=["auto", "forkserver", "fresh", "docker"], default="auto")
+    g.add_argument("--protect", type=Path, action="append",
+                   help="a file/folder submissions may not read (default: instructor/ and solutions/)")
+    g.add_argument("--keep", choices=["latest", "best"], default="latest",
+                   help="which of a student's several submissions counts (default latest)")
+    g.add_argument("--quiet", "-q", action="store_true")
+    e = sub.add_parser("gradescope", help="export the Gradescope autograder zip built by otter assign")
+    e.add_argument("assignment")
+    e.add_argument("--out", "-o", type=Path, required=True)
+    args = ap.parse_args(argv)
+
+    if args.command == "gradescope":
+        out = export_gradescope(resolve_assignment(args.assignment), args.out)
+        print(f"Gradescope autograder: {out} (upload it as the assignment's autograder; its "
+              f"requirements.txt installs ctxembed-course from the course repository)")
+        return 0
+    if not args.submissions.is_dir():
+        raise SystemExit(f"ctxembed-grade: {args.submissions} is not a folder")
+    grade_folder(args.submissions, resolve_assignment(args.assignment), args.out,
+                 workers=args.workers, timeout=args.timeout, memory_mb=args.memory,
+                 isolation=args.isolation, protect=args.protect, keep=args.keep, quiet=args.quiet)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

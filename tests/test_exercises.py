@@ -1,0 +1,132 @@
+"""Exercises and solutions: generated from their masters, safe to publish, and they run.
+
+What a reader relies on: the student notebook works in Jupyter/Binder/Colab with public checks,
+says that public checks are not the final score, holds no hidden test; the solution passes its
+checks; and neither is out of date with the master it is generated from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MASTERS = ROOT / "instructor" / "masters"
+NAMES = sorted(p.stem for p in MASTERS.glob("*.md"))
+sys.path.insert(0, str(ROOT / "tools"))
+import build_exercises  # noqa: E402
+
+
+def _nb(folder: str, name: str):
+    return nbformat.read(ROOT / folder / f"{name}.ipynb", as_version=4)
+
+
+def _text(nb) -> str:
+    return "\n".join(c.source for c in nb.cells)
+
+
+def test_every_master_has_its_generated_notebooks():
+    assert NAMES, "no exercise masters found"
+    for name in NAMES:
+        assert (ROOT / "exercises" / f"{name}.ipynb").exists()
+        assert (ROOT / "solutions" / f"{name}.ipynb").exists()
+
+
+@pytest.mark.slow
+def test_generated_notebooks_are_up_to_date_with_their_masters():
+    # Rebuilds each master in a temporary folder (executes it: ~40 s) and compares.
+    assert build_exercises.main(["--check"]) == 0, "run: .venv/bin/python tools/build_exercises.py"
+
+
+def test_normalise_ignores_volatile_metadata():
+    nb = _nb("exercises", NAMES[0])
+    noisy = nbformat.from_dict(json.loads(json.dumps(nb)))
+    noisy.metadata["widgets"] = {"state": {}}
+    noisy.metadata["language_info"] = {"version": "3.99"}
+    for i, c in enumerate(noisy.cells):
+        c["id"] = f"random{i}"
+        c.metadata["execution"] = {"iopub.execute_input": "2026-01-01"}
+    assert build_exercises.dumps(build_exercises.normalise(noisy, "ex")) == \
+        (ROOT / "exercises" / f"{NAMES[0]}.ipynb").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("folder", ["exercises", "solutions"])
+def test_no_hidden_test_in_anything_published(folder):
+    for name in NAMES:
+        nb = _nb(folder, name)
+        tests = nb.metadata["otter"]["tests"]
+        cases = [c for t in tests.values() for s in t["suites"] for c in s["cases"]]
+        assert cases and not any(c.get("hidden") for c in cases)
+        raw = (ROOT / folder / f"{name}.ipynb").read_text(encoding="utf-8")
+        assert "BEGIN TEST CONFIG" not in raw and "hidden: true" not in raw
+
+
+def test_masters_are_outside_the_book_and_the_student_folders():
+    for toc in ROOT.glob("_toc*.yml"):
+        assert "instructor" not in toc.read_text()
+    for folder in ("exercises", "solutions", "chapters"):
+        assert not list((ROOT / folder).rglob("*master*"))
+
+
+def test_student_notebook_setup_and_messages():
+    for name in NAMES:
+        nb = _nb("exercises", name)
+        text = _text(nb)
+        setup = next(c for c in nb.cells if "google.colab" in c.source)
+        assert 'if "google.colab" in sys.modules:' in setup.source
+        assert "ctxembed-course @ git+https://github.com/ctxembed/contextual-embeddings-course" in setup.source
+        assert "otter-grader" in setup.source
+        assert "otter_ignore" in setup.metadata.get("tags", [])      # never run when grading
+        assert "grader = otter.Notebook(" in text and 'grader.check("q1")' in text
+        assert "grader.check_all()" in text
+        assert "does not" in text and "hidden" in text.lower() and "not your final score" in text
+        # the answers are blanks in the student version and filled in the solution
+        assert "odd_bank = ..." in text and "river_choices = ..." in text
+        sol = _text(_nb("solutions", name))
+        assert "odd_bank = odd_one_out" in sol and "...\n" not in sol.split("def cosine_similarity")[1][:300]
+
+
+def _execute(folder: str, name: str):
+    from nbclient import NotebookClient
+
+    nb = _nb(folder, name)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=False,
+                   resources={"metadata": {"path": str(ROOT / folder)}}).execute()
+    return nb
+
+
+def _check_outputs(nb) -> list[str]:
+    outs = []
+    for c in nb.cells:
+        if c.cell_type == "code" and c.source.startswith("grader.check"):
+            text = ""
+            for o in c.outputs:
+                text += o.get("text", "") + json.dumps(o.get("data", {}))
+            outs.append(text)
+    return outs
+
+
+@pytest.mark.slow
+def test_student_notebook_executes_without_errors_and_checks_fail():
+    for name in NAMES:
+        nb = _execute("exercises", name)       # raises on any cell error
+        outs = _check_outputs(nb)
+        assert outs and all("passed" not in o or "results" in o for o in outs[:-1])
+        widget = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
+                  if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+        assert widget, "the explorer widget is displayed"
+
+
+@pytest.mark.slow
+def test_solution_notebook_passes_its_public_checks():
+    for name in NAMES:
+        nb = _execute("solutions", name)
+        outs = _check_outputs(nb)
+        assert outs and all("passed" in o for o in outs), outs

@@ -1,0 +1,330 @@
+"""The instructor grader against reference solutions, untouched notebooks and bad submissions.
+
+One grading run (module fixture) grades a folder built here from the committed student and
+solution notebooks: every reference solution, every untouched student notebook, and a matrix of
+bad submissions. Each must come back as a row with a score and a reason; none may stop the run.
+Timeouts are short (25 s) so the run takes about two minutes on two busy cores.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import os
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from ctxembed.grading import grade_folder
+from ctxembed.grading.cli import main as cli_main
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTRUCTOR = ROOT / "instructor"
+MASTERS = INSTRUCTOR / "masters"
+EXERCISES = sorted(p.stem for p in MASTERS.glob("*.md"))
+TIMEOUT = 25
+
+
+def zip_of(name: str) -> Path:
+    return INSTRUCTOR / "dist" / f"{name}-autograder.zip"
+
+
+@pytest.fixture(scope="module")
+def autograders():
+    """The autograder zips (not committed: built from the masters when missing)."""
+    missing = [n for n in EXERCISES if not zip_of(n).exists()]
+    if missing:
+        import subprocess
+        import sys
+        subprocess.run([sys.executable, str(ROOT / "tools" / "build_exercises.py"), *missing],
+                       check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    return {n: zip_of(n) for n in EXERCISES}
+
+
+def _read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def _code_index(nb, contains: str) -> int:
+    for i, c in enumerate(nb.cells):
+        if c.cell_type == "code" and contains in c.source:
+            return i
+    raise AssertionError(f"no code cell containing {contains!r}")
+
+
+def _with_cell(nb, index: int, source: str):
+    nb = copy.deepcopy(nb)
+    nb.cells.insert(index, nbformat.v4.new_code_cell(source))
+    return nb
+
+
+def bad_submissions(solution, student, zip_path: Path) -> dict[str, object]:
+    """name -> notebook (or raw bytes) for each bad submission of the matrix."""
+    subs: dict[str, object] = {}
+    q1 = _code_index(solution, "def cosine_similarity")
+    imports = _code_index(solution, "import ctxembed")
+
+    nb = copy.deepcopy(solution)
+    nb.cells[q1].source = nb.cells[q1].source.replace("def cosine_similarity(a, b):", "def cosine_similarity(a, b)")
+    subs["syntax_error"] = nb
+
+    nb = copy.deepcopy(solution)
+    nb.cells[q1].source = "1 / 0\n" + nb.cells[q1].source
+    subs["exception_before_answer"] = nb
+
+    subs["infinite_loop"] = _with_cell(solution, imports + 1, "while True:\n    pass")
+    subs["memory_bomb"] = _with_cell(
+        solution, imports + 1, "hog = []\nwhile True:\n    hog.append(bytearray(100 * 2**20))")
+    subs["sys_exit"] = _with_cell(solution, imports + 1, "import sys\nsys.exit(3)")
+    subs["os_exit"] = _with_cell(solution, imports + 1, "import os\nos._exit(0)")
+
+    nb = copy.deepcopy(solution)
+    del nb.cells[_code_index(nb, "def odd_one_out")]
+    subs["deleted_cell"] = nb
+
+    nb = copy.deepcopy(solution)
+    for i, c in enumerate(nb.cells):
+        c["id"] = f"renamed-{i}"
+        c.metadata = {}
+    subs["renamed_cells"] = nb
+
+    nb = copy.deepcopy(solution)
+    nb.cells.append(nb.cells.pop(imports))     # imports moved to the very end
+    subs["reordered_cells"] = nb
+
+    subs["empty_notebook"] = nbformat.v4.new_notebook()
+    text = json.dumps(solution)
+    subs["corrupted_json"] = text[: len(text) // 2].encode()
+    subs["flood_output"] = _with_cell(
+        solution, imports + 1,
+        "import sys\nfor _ in range(100_000):\n    print('spam ' * 40)\nsys.stdout.write('x' * 10**7)")
+
+    targets = [zip_path, MASTERS / f"{zip_path.stem.replace('-autograder', '')}.md",
+               ROOT / "solutions" / f"{zip_path.stem.replace('-autograder', '')}.ipynb"]
+    reader = f"""
+import os, subprocess, glob
+leaked = []
+for p in {[str(t) for t in targets]!r} + glob.glob("/**/*autograder*.zip", recursive=False):
+    for attempt in (lambda: open(p, "rb").read(),
+                    lambda: (os.symlink(p, "link") if not os.path.lexists("link") else None, open("link", "rb").read())[1],
+                    lambda: subprocess.run(["cat", p], capture_output=True).stdout,
+                    lambda: os.system("cp " + repr(p) + " stolen.bin") or open("stolen.bin", "rb").read()):
+        try:
+            if attempt():
+                leaked.append(p)
+        except Exception:
+            pass
+for p in ("tests", "../tests", "autograder.zip", "/autograder/source/tests"):
+    if os.path.exists(p):
+        leaked.append(p)
+if leaked:
+    os._exit(77)   # the test fails loudly: a protected file was readable
+"""
+    subs["reads_hidden_tests"] = _with_cell(student, len(student.cells), reader)
+
+    forger = """
+import json, os, struct, pickle
+full = {"q1": 4, "q2": 4, "q3": 4, "q4": 4}
+for name in ("results.json", "results.pkl", "grading_results.json"):
+    with open(name, "wb") as f:
+        f.write(json.dumps({"score": 16, "tests": full}).encode() if name.endswith("json") else pickle.dumps(full))
+import doctest, otter
+doctest.OutputChecker.check_output = lambda *a, **k: True
+import otter.test_files.ok_test as ok
+ok.run_doctest = lambda *a, **k: (True, "")
+otter.Notebook.check = lambda *a, **k: None
+for msg in ({"type": "executed", "errors": [], "blocked": []},
+            {"type": "outputs", "cases": [[{"got": "True\\n", "exc": None}]] * 13, "blocked": []}):
+    data = json.dumps(msg).encode()
+    for fd in range(3, 40):
+        try:
+            os.write(fd, struct.pack(">I", len(data)) + data)
+            os.write(fd, struct.pack("!i", len(data)) + data)
+        except OSError:
+            pass
+try:
+    os.kill(os.getppid(), 9)
+except Exception:
+    pass
+"""
+    subs["forges_results"] = _with_cell(student, len(student.cells), forger)
+    return subs
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, autograders):
+    """Grade every exercise's folder once; return {exercise: {file name: csv row}}."""
+    out_all = {}
+    for name, zip_path in autograders.items():
+        solution = _read(ROOT / "solutions" / f"{name}.ipynb")
+        student = _read(ROOT / "exercises" / f"{name}.ipynb")
+        folder = tmp_path_factory.mktemp(f"subs-{name}")
+        nbformat.write(solution, folder / "reference_solution.ipynb")
+        nbformat.write(student, folder / "untouched.ipynb")
+        for sub, nb in bad_submissions(solution, student, zip_path).items():
+            path = folder / f"{sub}.ipynb"
+            if isinstance(nb, bytes):
+                path.write_bytes(nb)
+            else:
+                nbformat.write(nb, path)
+        (folder / "not_a_notebook.pdf").write_bytes(b"%PDF-1.4 this is not a notebook\n")
+        # one student, two submissions: the later one counts
+        nbformat.write(student, folder / "alice__first.ipynb")
+        nbformat.write(solution, folder / "alice__second.ipynb")
+        os.utime(folder / "alice__first.ipynb", (time.time() - 3600, time.time() - 3600))
+        nbformat.write(solution, folder / "José Müller 日本.ipynb")
+
+        out = tmp_path_factory.mktemp(f"out-{name}")
+        start = time.monotonic()
+        grade_folder(folder, zip_path, out, workers=2, timeout=TIMEOUT, memory_mb=1024, quiet=True)
+        elapsed = time.monotonic() - start
+        with open(out / "gradebook.csv", encoding="utf-8") as f:
+            rows = {Path(r["file"]).name: r for r in csv.DictReader(f)}
+        out_all[name] = {"rows": rows, "out": out, "folder": folder, "elapsed": elapsed}
+    return out_all
+
+
+def each(graded):
+    for name, g in graded.items():
+        yield name, g["rows"]
+
+
+def test_every_file_has_a_row_with_score_and_reason(graded):
+    for name, g in graded.items():
+        files = sorted(p.name for p in g["folder"].iterdir())
+        assert sorted(g["rows"]) == files
+        for row in g["rows"].values():
+            assert row["total"] != "" and float(row["total"]) >= 0, row
+            assert row["reason"].strip(), row
+            assert float(row["max"]) > 0
+
+
+def test_reference_solution_gets_full_marks(graded):
+    for name, rows in each(graded):
+        r = rows["reference_solution.ipynb"]
+        assert r["status"] == "ok", r
+        assert float(r["total"]) == float(r["max"]), r
+
+
+def test_untouched_student_notebook_does_not(graded):
+    for name, rows in each(graded):
+        r = rows["untouched.ipynb"]
+        assert r["status"] == "ok", r
+        assert float(r["total"]) < float(r["max"]), r
+
+
+def _row(graded, file):
+    (g,) = graded.values()
+    return g["rows"][file]
+
+
+def test_syntax_error_loses_that_task_only(graded):
+    r = _row(graded, "syntax_error.ipynb")
+    assert r["status"] == "cell-errors" and "SyntaxError" in r["reason"]
+    assert float(r["q1"]) == 0 and float(r["q2"]) == 4 and float(r["q4"]) == 4
+
+
+def test_exception_before_the_answer(graded):
+    r = _row(graded, "exception_before_answer.ipynb")
+    assert r["status"] == "cell-errors" and "ZeroDivisionError" in r["reason"]
+    assert float(r["q1"]) == 0 and float(r["total"]) == 12
+
+
+def test_infinite_loop_is_killed_at_the_limit(graded):
+    r = _row(graded, "infinite_loop.ipynb")
+    assert r["status"] == "timeout" and float(r["total"]) == 0
+    assert "timed out" in r["reason"]
+    assert float(r["seconds"]) < TIMEOUT + 10
+
+
+def test_memory_bomb_hits_the_memory_limit(graded):
+    r = _row(graded, "memory_bomb.ipynb")
+    assert "MemoryError" in r["reason"] and r["status"] == "cell-errors"
+    assert float(r["total"]) == float(r["max"])   # the rest of the notebook still counts
+
+
+def test_sys_exit_and_os_exit(graded):
+    r = _row(graded, "sys_exit.ipynb")
+    assert r["status"] == "cell-errors" and "SystemExit" in r["reason"]
+    assert float(r["total"]) == float(r["max"])
+    r = _row(graded, "os_exit.ipynb")
+    assert r["status"] == "crashed" and float(r["total"]) == 0
+    assert "exited with code 0" in r["reason"]
+
+
+def test_deleted_renamed_reordered_cells(graded):
+    r = _row(graded, "deleted_cell.ipynb")
+    assert float(r["q3"]) == 0 and float(r["q1"]) == 4
+    r = _row(graded, "renamed_cells.ipynb")
+    assert float(r["total"]) == float(r["max"]), r
+    r = _row(graded, "reordered_cells.ipynb")
+    assert r["status"] == "cell-errors" and "NameError" in r["reason"]
+    assert float(r["total"]) < float(r["max"])
+
+
+def test_unreadable_files(graded):
+    assert _row(graded, "empty_notebook.ipynb")["status"] == "empty"
+    r = _row(graded, "corrupted_json.ipynb")
+    assert r["status"] == "invalid" and "JSON" in r["reason"] and float(r["total"]) == 0
+    r = _row(graded, "not_a_notebook.pdf")
+    assert r["status"] == "invalid" and "not a Jupyter notebook" in r["reason"]
+
+
+def test_megabytes_of_output_are_capped_not_fatal(graded):
+    r = _row(graded, "flood_output.ipynb")
+    assert r["status"] == "ok" and float(r["total"]) == float(r["max"]), r
+
+
+def test_hidden_tests_cannot_be_read(graded):
+    r = _row(graded, "reads_hidden_tests.ipynb")
+    assert r["status"] != "crashed", r          # exit 77 would mean a protected file was read
+    assert "sandbox refused" in r["reason"], r
+    assert float(r["total"]) == float(_row(graded, "untouched.ipynb")["total"])
+
+
+def test_forged_results_and_patched_grader_change_nothing(graded):
+    r = _row(graded, "forges_results.ipynb")
+    assert float(r["total"]) == float(_row(graded, "untouched.ipynb")["total"]), r
+    assert "ignored" in r["reason"] or "sandbox refused" in r["reason"]
+
+
+def test_two_submissions_from_one_student(graded):
+    first, second = _row(graded, "alice__first.ipynb"), _row(graded, "alice__second.ipynb")
+    assert first["student"] == second["student"] == "alice"
+    assert (first["counted"], second["counted"]) == ("no", "yes")
+    (g,) = graded.values()
+    feedback = g["out"] / "feedback" / "alice.md"
+    text = feedback.read_text(encoding="utf-8")
+    assert "alice__second.ipynb" in text and "(not counted)" in text
+
+
+def test_names_with_spaces_and_non_ascii(graded):
+    r = _row(graded, "José Müller 日本.ipynb")
+    assert r["student"] == "José Müller 日本" and float(r["total"]) == float(r["max"])
+    (g,) = graded.values()
+    assert (g["out"] / "feedback" / "José Müller 日本.md").exists()
+
+
+def test_one_feedback_file_per_student(graded):
+    (g,) = graded.values()
+    students = {r["student"] for r in g["rows"].values()}
+    assert len(list((g["out"] / "feedback").glob("*.md"))) == len(students)
+    text = (g["out"] / "feedback" / "untouched.md").read_text(encoding="utf-8")
+    assert "hidden tests are not shown" in text and "not your final score" in text
+    assert ">>>" not in text.split("hidden test")[-1][:200]
+
+
+def test_whole_matrix_is_bounded(graded):
+    for g in graded.values():
+        # ~20 files, one 25 s timeout, 2 workers: far below a serial worst case
+        assert g["elapsed"] < 240, g["elapsed"]
+
+
+def test_gradescope_export(tmp_path, autograders):
+    for name, zip_path in autograders.items():
+        out = tmp_path / f"{name}.zip"
+        assert cli_main(["gradescope", str(zip_path), "--out", str(out)]) == 0
+        assert out.read_bytes() == zip_path.read_bytes()
