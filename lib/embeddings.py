@@ -30,6 +30,7 @@ Example
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import threading
 import warnings
@@ -294,6 +295,12 @@ def _encode_uncached(enc: Encoder, texts: list[str], layers: LayerSpec, batch_si
 # --------------------------------------------------------------------------- #
 # Finding a word in a sentence
 # --------------------------------------------------------------------------- #
+@functools.lru_cache(maxsize=8192)
+def _word_pattern(word: str) -> "re.Pattern[str]":
+    """Whole-word, case-blind pattern of ``word``, compiled once (re's own cache holds 512)."""
+    return re.compile(rf"(?<!{_WORD_CHARS}){re.escape(word)}(?!{_WORD_CHARS})", re.IGNORECASE)
+
+
 def find_word(sentence: str, word: str, occurrence: int = 0) -> tuple[int, int]:
     """Character span ``(start, end)`` of a whole-word occurrence of ``word``.
 
@@ -316,8 +323,7 @@ def find_word(sentence: str, word: str, occurrence: int = 0) -> tuple[int, int]:
     if not isinstance(sentence, str) or not sentence.strip():
         raise EmptyInputError("The sentence is empty: pass the text the word occurs in.")
     word = word.strip()
-    pattern = re.compile(rf"(?<!{_WORD_CHARS}){re.escape(word)}(?!{_WORD_CHARS})", re.IGNORECASE)
-    spans = [m.span() for m in pattern.finditer(sentence)]
+    spans = [m.span() for m in _word_pattern(word).finditer(sentence)]
     if not spans:
         words = re.findall(rf"{_WORD_CHARS}+", sentence)
         close = difflib.get_close_matches(word.lower(), [w.lower() for w in words], n=1)

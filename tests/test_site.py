@@ -61,8 +61,13 @@ KNOWN_HARMLESS_JS_ERRORS = ("Identifier 'THEBE_JS_URL' has already been declared
 
 
 def _chapter_pages() -> list[str]:
-    folder = SITE / "chapters"
-    return sorted(p.relative_to(SITE).as_posix() for p in folder.glob("*.html")) if folder.is_dir() else []
+    """Every executed page: chapters, exercises and solutions."""
+    pages = []
+    for name in ("chapters", "exercises", "solutions"):
+        folder = SITE / name
+        if folder.is_dir():
+            pages += [p.relative_to(SITE).as_posix() for p in folder.glob("*.html")]
+    return sorted(pages)
 
 
 CHAPTER_PAGES = _chapter_pages()

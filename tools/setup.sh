@@ -33,7 +33,14 @@ fi
 log "WordNet for NLTK"
 "$VPY" -m ctxembed.wordnet
 
+if ! command -v npm >/dev/null 2>&1; then
+  log "installing Debian npm (for the widget JavaScript and MathJax the site serves itself)"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm >/dev/null
+fi
 bash tools/fetch_widget_js.sh
+bash tools/fetch_mathjax.sh
 
 if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null 2>&1; then
   log "installing Debian chromium for the site checks"
