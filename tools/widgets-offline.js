@@ -19,3 +19,34 @@
   folder = folder.slice(0, folder.lastIndexOf("/") + 1);
   window.requirejs.config({ baseUrl: folder });
 })();
+
+// The widget bundle (html-manager 1.0.6, @jupyter-widgets/base 1.x) typesets maths in
+// widget text with the MathJax 2 call MathJax.Hub.Queue(["Typeset", MathJax.Hub, node]).
+// The site loads MathJax 3, which has no Hub, so every widget view threw "reading 'Queue'".
+// Give whatever window.MathJax becomes (the config object first, then MathJax 3 itself) a
+// non-enumerable Hub whose Queue typesets the node with MathJax 3 once it has started.
+(function () {
+  function queue(job) {
+    var node = job && job[2];
+    var mj = window.MathJax;
+    var ready = mj && mj.startup && mj.startup.promise;
+    if (!ready) { return; }
+    ready.then(function () {
+      if (window.MathJax.typesetPromise) {
+        return window.MathJax.typesetPromise(node ? [node] : undefined);
+      }
+    }).catch(function () {});
+  }
+  function withHub(mj) {
+    if (mj && typeof mj === "object" && !Object.prototype.hasOwnProperty.call(mj, "Hub")) {
+      Object.defineProperty(mj, "Hub", { value: { Queue: queue }, enumerable: false, configurable: true });
+    }
+    return mj;
+  }
+  var current = withHub(window.MathJax);
+  Object.defineProperty(window, "MathJax", {
+    configurable: true,
+    get: function () { return current; },
+    set: function (value) { current = withHub(value); },
+  });
+})();
