@@ -30,8 +30,9 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-log "WordNet for NLTK"
+log "WordNet for NLTK, and the corpora built from it (cached in ~/.cache/ctxembed)"
 "$VPY" -m ctxembed.wordnet
+"$VPY" -m ctxembed.corpus
 
 if ! command -v npm >/dev/null 2>&1; then
   log "installing Debian npm (for the widget JavaScript and MathJax the site serves itself)"

@@ -1,0 +1,300 @@
+"""Linear probes of what each ELMo layer encodes, on data built from WordNet.
+
+Two tasks, both from WordNet 3.0's example sentences, where the word a sentence
+illustrates is known together with its synset:
+
+- **part of speech** (syntactic): the synset's POS (noun / verb / adjective / adverb) of
+  the illustrated word, kept only for word forms seen with at least two POS, so the
+  word's identity alone cannot decide it (e.g. *run* the noun and *run* the verb);
+- **same sense?** (semantic): pairs of example sentences of the same lemma, labelled
+  same synset or not (the Word-in-Context recipe); balanced per lemma, and the probe
+  is evaluated on lemmas it never saw (grouped cross-validation).
+
+A probe is scikit-learn's :class:`~sklearn.linear_model.LogisticRegression` on one layer's
+vectors; :func:`fit_scalar_mix` instead learns ELMo's :class:`~ctxembed.elmo.ScalarMix`
+weights together with a linear classifier.
+
+Example
+-------
+>>> items = wordnet_usages()
+>>> pos = pos_task(items)
+>>> X = elmo_features(model, vocab, pos.sentences, pos.words)     # (n, 3, 512)
+>>> probe_accuracy(X[:, 2], pos.labels)
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from .corpus import tokenize
+
+POS_NAMES = {"n": "noun", "v": "verb", "a": "adjective", "r": "adverb"}
+
+
+@dataclass(frozen=True)
+class Usage:
+    """A WordNet example sentence and the word in it that illustrates ``synset``."""
+
+    sentence: str
+    form: str       # single token as :func:`ctxembed.corpus.tokenize` writes it
+    lemma: str
+    synset: str
+    pos: str        # n / v / a / r  (satellite adjectives "s" count as "a")
+
+
+def _usages_cache():
+    from .wordnet import nltk_data_dir
+
+    return nltk_data_dir().parent / "wordnet_usages_v1.json.gz"
+
+
+def wordnet_usages(cache: bool = True) -> list[Usage]:
+    """Every (example sentence, illustrated single-word lemma) pair in WordNet (~43k).
+
+    Built once (about a minute) and cached beside the course's NLTK data.
+    """
+    import gzip
+    import json
+
+    path = _usages_cache()
+    if cache and path.exists():
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            return [Usage(*row) for row in json.load(fh)]
+    from .wordnet import load_wordnet
+
+    wn = load_wordnet()
+    morphy_cache: dict = {}
+
+    def morphy(token, pos):
+        key = (token, pos)
+        if key not in morphy_cache:
+            morphy_cache[key] = wn.morphy(token, pos)
+        return morphy_cache[key]
+
+    out = []
+    for synset in wn.all_synsets():
+        pos = "a" if synset.pos() == "s" else synset.pos()
+        lemmas = [n.lower() for n in synset.lemma_names() if n.isalpha()]
+        for sentence in synset.examples():
+            tokens = tokenize(sentence)
+            for lemma in lemmas:
+                # cheap filter first: an inflected form shares its first two letters with the lemma
+                form = next((t for t in tokens if t == lemma or (t[:2] == lemma[:2] and morphy(t, pos) == lemma)),
+                            None)
+                if form:
+                    out.append(Usage(sentence, form, lemma, synset.name(), pos))
+                    break
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with gzip.open(path, "wt", encoding="utf-8") as fh:
+            json.dump([[u.sentence, u.form, u.lemma, u.synset, u.pos] for u in out], fh)
+    return out
+
+
+@dataclass
+class Task:
+    """Sentences, the word to read in each, integer labels and label names (and groups)."""
+
+    sentences: list[str]
+    words: list[str]
+    labels: np.ndarray
+    names: list[str]
+    groups: np.ndarray | None = None
+
+
+def pos_task(usages: Sequence[Usage], vocab=None, per_class: int = 400, seed: int = 0) -> Task:
+    """POS of the illustrated word, for word forms attested with >= 2 parts of speech.
+
+    ``vocab``: keep only forms the model knows (not ``<unk>``). At most ``per_class``
+    examples per POS, sampled with ``seed``.
+    """
+    by_form = defaultdict(set)
+    for u in usages:
+        by_form[u.form].add(u.pos)
+    rng = random.Random(seed)
+    keep = [u for u in usages if len(by_form[u.form]) >= 2 and (vocab is None or u.form in vocab)]
+    rng.shuffle(keep)
+    classes = sorted({u.pos for u in keep}, key="nvar".index)
+    chosen = []
+    for c in classes:
+        chosen += [u for u in keep if u.pos == c][:per_class]
+    return Task([u.sentence for u in chosen], [u.form for u in chosen],
+                np.array([classes.index(u.pos) for u in chosen]), [POS_NAMES[c] for c in classes])
+
+
+@dataclass
+class PairTask:
+    """Pairs of usages of one lemma; label 1 when both illustrate the same synset."""
+
+    a: list[Usage]
+    b: list[Usage]
+    labels: np.ndarray
+    groups: np.ndarray      # lemma id, for grouped cross-validation
+
+
+def sense_pair_task(usages: Sequence[Usage], vocab=None, pairs_per_lemma: int = 4,
+                    seed: int = 0) -> PairTask:
+    """Same-sense / different-sense pairs, ``pairs_per_lemma`` of each per lemma (balanced).
+
+    A lemma qualifies when it has a sense with >= 2 examples and >= 2 senses with examples.
+    """
+    rng = random.Random(seed)
+    by_lemma = defaultdict(lambda: defaultdict(list))
+    for u in usages:
+        if vocab is None or u.form in vocab:
+            by_lemma[(u.lemma, u.pos)][u.synset].append(u)
+    a, b, y, g = [], [], [], []
+    for gid, key in enumerate(sorted(by_lemma)):
+        senses = by_lemma[key]
+        multi = [s for s in senses.values() if len(s) >= 2]
+        if not multi or len(senses) < 2:
+            continue
+        same = [tuple(rng.sample(s, 2)) for s in multi for _ in range(pairs_per_lemma)]
+        names = sorted(senses)
+        diff = []
+        for _ in range(pairs_per_lemma * 3):
+            s1, s2 = rng.sample(names, 2)
+            diff.append((rng.choice(senses[s1]), rng.choice(senses[s2])))
+        same = rng.sample(same, min(pairs_per_lemma, len(same)))
+        diff = diff[: len(same)]
+        for (u, v), label in [(p, 1) for p in same] + [(p, 0) for p in diff]:
+            a.append(u)
+            b.append(v)
+            y.append(label)
+            g.append(gid)
+    return PairTask(a, b, np.array(y), np.array(g))
+
+
+def elmo_features(model, vocab, sentences: Sequence[str], words: Sequence[str]) -> np.ndarray:
+    """ELMo layers of each word: (n, 3, 2 * hidden) float32 (see :func:`ctxembed.elmo.word_layer_vectors`)."""
+    from .elmo import word_layer_vectors
+
+    return word_layer_vectors(model, vocab, sentences, list(words))
+
+
+def pair_features(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """WiC-style pair features ``[|a - b|, a * b]`` of unit-normalised vectors: (n, 2 * dim)."""
+    A = A / (np.linalg.norm(A, axis=-1, keepdims=True) + 1e-8)
+    B = B / (np.linalg.norm(B, axis=-1, keepdims=True) + 1e-8)
+    return np.concatenate([np.abs(A - B), A * B], -1)
+
+
+def probe_accuracy(X: np.ndarray, y: np.ndarray, groups: np.ndarray | None = None,
+                   folds: int = 5, C: float = 0.1, seed: int = 0) -> float:
+    """Cross-validated accuracy of a logistic-regression probe on features ``X`` (n, d).
+
+    Stratified folds, or grouped folds when ``groups`` is given (no group in two folds).
+    Features are standardised inside each fold; ``C`` is the inverse L2 penalty.
+    BLAS runs on one thread (much faster than two on a busy shared 2-core machine).
+    """
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from threadpoolctl import threadpool_limits
+
+    clf = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=300))
+    cv = GroupKFold(folds) if groups is not None else StratifiedKFold(folds, shuffle=True, random_state=seed)
+    with threadpool_limits(1), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return float(cross_val_score(clf, X, y, cv=cv, groups=groups).mean())
+
+
+def fit_scalar_mix(layers: np.ndarray, y: np.ndarray, *, pair_with: np.ndarray | None = None,
+                   steps: int = 200, lr: float = 0.05, weight_decay: float = 1e-3, seed: int = 0):
+    """Learn ELMo's scalar mix and a linear classifier together; return the mix.
+
+    Parameters
+    ----------
+    layers : (n, num_layers, dim)
+        Per-layer vectors of the word (or of the first word of each pair).
+    pair_with : (n, num_layers, dim), optional
+        Second word of each pair: the classifier then sees :func:`pair_features` of the
+        two mixed vectors.
+
+    Returns
+    -------
+    ScalarMix with learned ``s`` (see ``.weights()``) and ``gamma``.
+    """
+    from .elmo import ScalarMix
+
+    torch.manual_seed(seed)
+    X = torch.tensor(layers).transpose(0, 1)                    # (layers, n, dim)
+    X = X / X.norm(dim=-1, keepdim=True).mean(dim=1, keepdim=True)   # put layers on one scale
+    X2 = None
+    if pair_with is not None:
+        X2 = torch.tensor(pair_with).transpose(0, 1)
+        X2 = X2 / X2.norm(dim=-1, keepdim=True).mean(dim=1, keepdim=True)
+    target = torch.tensor(y)
+    mix = ScalarMix(X.shape[0])
+    d = X.shape[-1] * (2 if X2 is not None else 1)
+    head = nn.Linear(d, int(target.max()) + 1)
+    opt = torch.optim.Adam([*mix.parameters(), *head.parameters()], lr=lr, weight_decay=weight_decay)
+    for _ in range(steps):
+        h = mix(X)
+        if X2 is not None:
+            h2 = mix(X2)
+            u = h / h.norm(dim=-1, keepdim=True)
+            v = h2 / h2.norm(dim=-1, keepdim=True)
+            h = torch.cat([(u - v).abs(), u * v], -1) * mix.gamma
+        loss = nn.functional.cross_entropy(head(h), target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return mix
+
+
+# Hand-written contexts for words with two clearly different senses (two sentences each).
+AMBIGUOUS_CONTEXTS: dict[str, list[tuple[str, str]]] = {
+    "bank": [("money", "She paid the cheque into her account at the bank."),
+             ("money", "The bank raised its interest rates again."),
+             ("river", "They had a picnic on the grassy bank of the river."),
+             ("river", "The boat drifted towards the muddy bank.")],
+    "apple": [("fruit", "She ate a crisp apple after lunch."),
+              ("fruit", "He peeled an apple for the children."),
+              ("company", "Apple released a new phone this autumn."),
+              ("company", "Shares in Apple rose after the announcement.")],
+    "key": [("lock", "He lost the key to the front door."),
+            ("lock", "Turn the key slowly in the lock."),
+            ("crucial", "Trust is the key to a good team."),
+            ("crucial", "The key question is who will pay.")],
+    "light": [("lamp", "Turn on the light in the kitchen."),
+              ("lamp", "The light from the lamp was dim."),
+              ("weight", "The box was light enough to carry."),
+              ("weight", "She packed a light bag for the trip.")],
+    "run": [("move", "I run five miles every morning."),
+            ("move", "They run to catch the last bus."),
+            ("manage", "She will run the company next year."),
+            ("manage", "They run a small shop in the town.")],
+    "bark": [("dog", "The dog began to bark at the stranger."),
+             ("dog", "We heard the dogs bark all night."),
+             ("tree", "The bark of the old oak was rough."),
+             ("tree", "Beetles live under the bark of the tree.")],
+    "spring": [("season", "The flowers bloom in the spring."),
+               ("season", "We plan to travel in spring next year."),
+               ("coil", "The spring in the mattress was broken."),
+               ("coil", "A steel spring pushes the latch back.")],
+}
+
+
+def sense_gap(vectors: np.ndarray, senses: Sequence[str]) -> tuple[float, float]:
+    """Mean cosine of same-sense pairs and of different-sense pairs among ``vectors`` (n, d)."""
+    V = vectors / (np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-8)
+    S = V @ V.T
+    same, diff = [], []
+    for i in range(len(senses)):
+        for j in range(i + 1, len(senses)):
+            (same if senses[i] == senses[j] else diff).append(S[i, j])
+    return float(np.mean(same)), float(np.mean(diff))
