@@ -92,6 +92,7 @@ in embed-amd.bundled-licenses.txt; requirejs $REQUIREJS_VERSION (MIT, James Burk
 Fetched from the npm registry by tools/fetch_widget_js.sh.
 EOF
 rm -rf "$DEST"
+mkdir -p "$(dirname "$DEST")"
 mv "$new" "$DEST"
 echo "$WANT" > "$STAMP"
 log "wrote $DEST ($(du -sh "$DEST" | cut -f1))"
