@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -69,9 +70,23 @@ def test_no_hidden_test_in_anything_published(folder):
 
 def test_masters_are_outside_the_book_and_the_student_folders():
     for toc in ROOT.glob("_toc*.yml"):
-        assert "instructor" not in toc.read_text()
+        assert "instructor/" not in toc.read_text()   # the instructors.md page is fine; masters are not
     for folder in ("exercises", "solutions", "chapters"):
         assert not list((ROOT / folder).rglob("*master*"))
+
+
+# Answers read off each exercise's widget: a blank in the student notebook, filled in the solution.
+WIDGET_ANSWERS = {
+    "ch01_static_vs_contextual": ["odd_bank", "river_choices"],
+    "ch02_elmo": ["layer0_cosine", "closest_to_A_layer2", "senses_separated_layer2"],
+    "ch03_bert": ["cls_top_token_layer6", "cls_self_layers"],
+}
+# A line that is only a blank: `...`, or `name = ...`, possibly with a comment.
+BLANK = re.compile(r"^\s*(?:[\w.]+\s*=\s*)?\.\.\.\s*(?:#.*)?$", re.MULTILINE)
+
+
+def _code(nb) -> str:
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "code")
 
 
 def test_student_notebook_setup_and_messages():
@@ -82,14 +97,22 @@ def test_student_notebook_setup_and_messages():
         assert 'if "google.colab" in sys.modules:' in setup.source
         assert "ctxembed-course @ git+https://github.com/ctxembed/contextual-embeddings-course" in setup.source
         assert "otter-grader" in setup.source
+        assert f"exercises/{name}.ipynb" in setup.source               # fetches its own file
         assert "otter_ignore" in setup.metadata.get("tags", [])      # never run when grading
-        assert "grader = otter.Notebook(" in text and 'grader.check("q1")' in text
+        assert "grader = otter.Notebook(" in text
+        for question in nb.metadata["otter"]["tests"]:
+            assert f'grader.check("{question}")' in text, (name, question)
         assert "grader.check_all()" in text
         assert "does not" in text and "hidden" in text.lower() and "not your final score" in text
         # the answers are blanks in the student version and filled in the solution
-        assert "odd_bank = ..." in text and "river_choices = ..." in text
-        sol = _text(_nb("solutions", name))
-        assert "odd_bank = odd_one_out" in sol and "...\n" not in sol.split("def cosine_similarity")[1][:300]
+        sol = _nb("solutions", name)
+        assert BLANK.search(_code(nb)), name
+        assert not BLANK.search(_code(sol)), (name, BLANK.search(_code(sol)))
+        assert name in WIDGET_ANSWERS, f"list the widget answers of {name} in WIDGET_ANSWERS"
+        for answer in WIDGET_ANSWERS[name]:
+            assert f"{answer} = ..." in text, (name, answer)
+            assert re.search(rf"^{answer} = \S", _code(sol), re.MULTILINE), (name, answer)
+            assert not re.search(rf"^{answer} = \.\.\.", _code(sol), re.MULTILINE), (name, answer)
 
 
 def _execute(folder: str, name: str):

@@ -1,9 +1,12 @@
 """The instructor grader against reference solutions, untouched notebooks and bad submissions.
 
-One grading run (module fixture) grades a folder built here from the committed student and
-solution notebooks: every reference solution, every untouched student notebook, and a matrix of
-bad submissions. Each must come back as a row with a score and a reason; none may stop the run.
-Timeouts are short (25 s) so the run takes about two minutes on two busy cores.
+One grading run (module fixture) grades, for every exercise, a folder built here from the
+committed student and solution notebooks: its reference solution (full marks) and its untouched
+student notebook (not full marks). For one exercise (``MATRIX``, whose cells and points the
+matrix is written against) the folder also holds a matrix of bad submissions: the grader's
+behaviour on them does not depend on the exercise. Each file must come back as a row with a
+score and a reason; none may stop the run. Timeouts are short (25 s) so the run takes about two
+minutes on two busy cores, plus ~30 s per further exercise.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 INSTRUCTOR = ROOT / "instructor"
 MASTERS = INSTRUCTOR / "masters"
 EXERCISES = sorted(p.stem for p in MASTERS.glob("*.md"))
+MATRIX = "ch01_static_vs_contextual"   # the exercise the bad-submission matrix is written against
 TIMEOUT = 25
 
 
@@ -164,6 +168,13 @@ def graded(tmp_path_factory, autograders):
         folder = tmp_path_factory.mktemp(f"subs-{name}")
         nbformat.write(solution, folder / "reference_solution.ipynb")
         nbformat.write(student, folder / "untouched.ipynb")
+        out = tmp_path_factory.mktemp(f"out-{name}")
+        if name != MATRIX:
+            grade_folder(folder, zip_path, out, workers=2, timeout=TIMEOUT, memory_mb=1024, quiet=True)
+            with open(out / "gradebook.csv", encoding="utf-8") as f:
+                rows = {Path(r["file"]).name: r for r in csv.DictReader(f)}
+            out_all[name] = {"rows": rows, "out": out, "folder": folder, "elapsed": 0.0}
+            continue
         for sub, nb in bad_submissions(solution, student, zip_path).items():
             path = folder / f"{sub}.ipynb"
             if isinstance(nb, bytes):
@@ -177,7 +188,6 @@ def graded(tmp_path_factory, autograders):
         os.utime(folder / "alice__first.ipynb", (time.time() - 3600, time.time() - 3600))
         nbformat.write(solution, folder / "José Müller 日本.ipynb")
 
-        out = tmp_path_factory.mktemp(f"out-{name}")
         start = time.monotonic()
         grade_folder(folder, zip_path, out, workers=2, timeout=TIMEOUT, memory_mb=1024, quiet=True)
         elapsed = time.monotonic() - start
@@ -216,9 +226,12 @@ def test_untouched_student_notebook_does_not(graded):
         assert float(r["total"]) < float(r["max"]), r
 
 
+def test_every_exercise_is_graded(graded):
+    assert sorted(graded) == EXERCISES and MATRIX in graded
+
+
 def _row(graded, file):
-    (g,) = graded.values()
-    return g["rows"][file]
+    return graded[MATRIX]["rows"][file]
 
 
 def test_syntax_error_loses_that_task_only(graded):
@@ -295,7 +308,7 @@ def test_two_submissions_from_one_student(graded):
     first, second = _row(graded, "alice__first.ipynb"), _row(graded, "alice__second.ipynb")
     assert first["student"] == second["student"] == "alice"
     assert (first["counted"], second["counted"]) == ("no", "yes")
-    (g,) = graded.values()
+    g = graded[MATRIX]
     feedback = g["out"] / "feedback" / "alice.md"
     text = feedback.read_text(encoding="utf-8")
     assert "alice__second.ipynb" in text and "(not counted)" in text
@@ -304,12 +317,12 @@ def test_two_submissions_from_one_student(graded):
 def test_names_with_spaces_and_non_ascii(graded):
     r = _row(graded, "José Müller 日本.ipynb")
     assert r["student"] == "José Müller 日本" and float(r["total"]) == float(r["max"])
-    (g,) = graded.values()
+    g = graded[MATRIX]
     assert (g["out"] / "feedback" / "José Müller 日本.md").exists()
 
 
 def test_one_feedback_file_per_student(graded):
-    (g,) = graded.values()
+    g = graded[MATRIX]
     students = {r["student"] for r in g["rows"].values()}
     assert len(list((g["out"] / "feedback").glob("*.md"))) == len(students)
     text = (g["out"] / "feedback" / "untouched.md").read_text(encoding="utf-8")
