@@ -11,6 +11,13 @@ Each module follows a chapter's concept:
 - :mod:`ctxembed.senses`      nearest-sense-centroid word-sense classification
 - :mod:`ctxembed.plots`       the figures the chapters draw
 - :mod:`ctxembed.explorers`   ipywidgets explorers that also work on the static site
+- :mod:`ctxembed.corpus`      the WordNet glosses-and-examples corpus (train/valid split)
+- :mod:`ctxembed.ngram`       unigram and Kneser-Ney bigram baselines
+- :mod:`ctxembed.elmo`        a small ELMo: forward and backward LSTM LMs, scalar mix
+- :mod:`ctxembed.probing`     linear probes per layer (part of speech, word sense)
+- :mod:`ctxembed.bert_internals`  BERT written out by hand, checked against the real model
+- :mod:`ctxembed.mlm`         80/10/10 masking and a small BERT trained with masked LM
+- :mod:`ctxembed.grading`     ``ctxembed-grade``: sandboxed autograding of exercises
 """
 
 from .embeddings import (
