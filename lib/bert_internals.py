@@ -401,8 +401,8 @@ def attention_explorer(sentences: Sequence[str], heads: Sequence[int] = (0, 1, 2
         With ``.links``, the ``jslink`` objects (Dropdowns are linked by ``"index"``).
     """
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-    from IPython.display import display
+
+    from .explorers import figure_output, linked_stack
 
     enc = _as_encoder(encoder)
     n_layers = enc.num_layers
@@ -415,23 +415,17 @@ def attention_explorer(sentences: Sequence[str], heads: Sequence[int] = (0, 1, 2
         tokens, probs = attention_maps(s, enc)
         per_layer = []
         for layer in range(n_layers):
-            views = []
-            for h in heads:
-                out = widgets.Output()
-                with out:
-                    fig = plot_attention(tokens, probs[layer, h], f"layer {layer + 1}, head {h + 1}",
-                                         dpi=dpi)
-                    display(fig)
-                    plt.close(fig)
-                views.append(out)
-            head_stack = widgets.Stack(views, selected_index=0)
-            links.append(widgets.jslink((head_dd, "index"), (head_stack, "selected_index")))
+            head_stack = linked_stack(head_dd, [
+                figure_output(plot_attention(tokens, probs[layer, h],
+                                             f"layer {layer + 1}, head {h + 1}", dpi=dpi))
+                for h in heads])
+            links.append(head_stack.link)
             per_layer.append(head_stack)
-        layer_stack = widgets.Stack(per_layer, selected_index=0)
-        links.append(widgets.jslink((layer_dd, "index"), (layer_stack, "selected_index")))
+        layer_stack = linked_stack(layer_dd, per_layer)
+        links.append(layer_stack.link)
         per_sentence.append(layer_stack)
-    sentence_stack = widgets.Stack(per_sentence, selected_index=0)
-    links.append(widgets.jslink((sentence_dd, "index"), (sentence_stack, "selected_index")))
+    sentence_stack = linked_stack(sentence_dd, per_sentence)
+    links.append(sentence_stack.link)
     controls = [widgets.HBox([layer_dd, head_dd]), sentence_stack]
     box = widgets.VBox(([sentence_dd] if len(sentences) > 1 else []) + controls)
     box.links = links  # the client-side links, kept for inspection (tests)

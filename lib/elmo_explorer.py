@@ -102,20 +102,18 @@ def neighbour_explorer(model, vocab, queries: Sequence[tuple[str, str]], pool: P
     import ipywidgets as widgets
 
     from .elmo import layer_vectors
+    from .explorers import linked_stack
 
     layer_names = ["layer 0 (token embedding)", "layer 1 (LSTM 1)", "layer 2 (LSTM 2)"]
+    pick_sentence = widgets.Dropdown(options=[f"{w}: {s}" for s, w in queries], description="sentence",
+                                     layout=widgets.Layout(width="95%"))
+    pick_layer = widgets.Dropdown(options=layer_names, description="layer")
     inner = []
     for sentence, word in queries:
         vecs = layer_vectors(model, vocab, sentence, word)
         views = [widgets.HTML(neighbours_html(nearest_words(pool, vecs[j], j, k, exclude=word),
                                               f'"{word}" in: {sentence}  ({layer_names[j]})'))
                  for j in range(3)]
-        inner.append(widgets.Stack(views, selected_index=0))
-    outer = widgets.Stack(inner, selected_index=0)
-    pick_sentence = widgets.Dropdown(options=[f"{w}: {s}" for s, w in queries], description="sentence",
-                                     layout=widgets.Layout(width="95%"))
-    pick_layer = widgets.Dropdown(options=layer_names, description="layer")
-    widgets.jslink((pick_sentence, "index"), (outer, "selected_index"))
-    for stack in inner:
-        widgets.jslink((pick_layer, "index"), (stack, "selected_index"))
+        inner.append(linked_stack(pick_layer, views))
+    outer = linked_stack(pick_sentence, inner)
     return widgets.VBox([pick_sentence, pick_layer, outer])

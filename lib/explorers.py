@@ -31,6 +31,21 @@ def figure_output(fig) -> widgets.Output:
     return out
 
 
+def linked_stack(control: widgets.Widget, views) -> widgets.Stack:
+    """A Stack of ``views`` whose visible child follows ``control``, in the browser.
+
+    ``control`` is a selection widget (Dropdown, ToggleButtons...: linked by
+    ``"index"``, since ipywidgets 8 cannot sync a Dropdown's ``"value"``) or an
+    integer slider (linked by ``"value"``, which must then count from 0). The
+    :func:`ipywidgets.jslink` object is kept as ``stack.link``. Several stacks
+    may follow one control (e.g. one "layer" dropdown for every sentence).
+    """
+    trait = "value" if isinstance(control, (widgets.IntSlider, widgets.BoundedIntText)) else "index"
+    stack = widgets.Stack(list(views), selected_index=0)
+    stack.link = widgets.jslink((control, trait), (stack, "selected_index"))
+    return stack
+
+
 def view_switcher(views: Mapping[str, Any], draw: Callable[[Any], Any] | None = None, *,
                   description: str = "View:", width: str = "32em") -> widgets.VBox:
     """A dropdown that switches between precomputed views.
@@ -54,9 +69,7 @@ def view_switcher(views: Mapping[str, Any], draw: Callable[[Any], Any] | None = 
         raise ValueError("view_switcher needs at least one view.")
     labels = list(views)
     children = [figure_output(draw(views[k])) if draw else views[k] for k in labels]
-    stack = widgets.Stack(children, selected_index=0)
     dropdown = widgets.Dropdown(options=labels, index=0, description=description,
                                 style={"description_width": "initial"},
                                 layout=widgets.Layout(width=width))
-    widgets.jslink((dropdown, "index"), (stack, "selected_index"))
-    return widgets.VBox([dropdown, stack])
+    return widgets.VBox([dropdown, linked_stack(dropdown, children)])
