@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
+import zlib
 from pathlib import Path
 from typing import Sequence
 
@@ -87,11 +88,19 @@ def train_word2vec(sentences: Sequence[Sequence[str]], *, vector_size: int = 100
                    seed: int = 0, workers: int = 1):
     """Train a skip-gram word2vec with gensim on tokenised sentences.
 
-    ``workers=1`` with a fixed ``seed`` makes it reproducible.
+    ``workers=1`` with a fixed ``seed`` makes it reproducible across processes
+    (gensim seeds each word's initial vector with ``hash(word)``, which Python
+    randomises per process, so a stable CRC32 hash is passed instead).
 
     Returns
     -------
     gensim.models.KeyedVectors
+
+    Example
+    -------
+    >>> wv = train_word2vec([["a", "bank", "loan"]] * 50, vector_size=8, min_count=1)
+    >>> wv["bank"].shape
+    (8,)
     """
     from gensim.models import Word2Vec
 
@@ -99,8 +108,12 @@ def train_word2vec(sentences: Sequence[Sequence[str]], *, vector_size: int = 100
     if not sentences:
         raise EmptyInputError("No sentences to train on.")
     model = Word2Vec(sentences, vector_size=vector_size, window=window, min_count=min_count,
-                     sg=1, epochs=epochs, seed=seed, workers=workers)
+                     sg=1, epochs=epochs, seed=seed, workers=workers, hashfxn=_stable_hash)
     return model.wv
+
+
+def _stable_hash(text: str) -> int:
+    return zlib.crc32(text.encode("utf-8"))
 
 
 _TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?")

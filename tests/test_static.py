@@ -30,3 +30,19 @@ def test_context_average_leaves_the_target_out():
     glove = ctxembed.load_glove()
     v = context_average_vectors(["the bank river"], "bank")[0]
     np.testing.assert_allclose(v, (glove["the"] + glove["river"]) / 2, atol=1e-6)
+
+
+def test_word2vec_is_reproducible_across_processes():
+    """Same seed, same vectors, even though Python randomises str hashes per process."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from ctxembed.static import train_word2vec;"
+            "wv = train_word2vec([['the', 'river', 'bank'], ['a', 'bank', 'loan']] * 30,"
+            " vector_size=8, min_count=1, epochs=2, seed=3);"
+            "print(' '.join(f'{x:.6f}' for x in wv['bank']))")
+    outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env=dict(os.environ, PYTHONHASHSEED=seed)).stdout
+               for seed in ("1", "2")}
+    assert len(outputs) == 1
