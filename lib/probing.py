@@ -256,37 +256,20 @@ def fit_scalar_mix(layers: np.ndarray, y: np.ndarray, *, pair_with: np.ndarray |
     return mix
 
 
-# Hand-written contexts for words with two clearly different senses (two sentences each).
-AMBIGUOUS_CONTEXTS: dict[str, list[tuple[str, str]]] = {
-    "bank": [("money", "She paid the cheque into her account at the bank."),
-             ("money", "The bank raised its interest rates again."),
-             ("river", "They had a picnic on the grassy bank of the river."),
-             ("river", "The boat drifted towards the muddy bank.")],
-    "apple": [("fruit", "She ate a crisp apple after lunch."),
-              ("fruit", "He peeled an apple for the children."),
-              ("company", "Apple released a new phone this autumn."),
-              ("company", "Shares in Apple rose after the announcement.")],
-    "key": [("lock", "He lost the key to the front door."),
-            ("lock", "Turn the key slowly in the lock."),
-            ("crucial", "Trust is the key to a good team."),
-            ("crucial", "The key question is who will pay.")],
-    "light": [("lamp", "Turn on the light in the kitchen."),
-              ("lamp", "The light from the lamp was dim."),
-              ("weight", "The box was light enough to carry."),
-              ("weight", "She packed a light bag for the trip.")],
-    "run": [("move", "I run five miles every morning."),
-            ("move", "They run to catch the last bus."),
-            ("manage", "She will run the company next year."),
-            ("manage", "They run a small shop in the town.")],
-    "bark": [("dog", "The dog began to bark at the stranger."),
-             ("dog", "We heard the dogs bark all night."),
-             ("tree", "The bark of the old oak was rough."),
-             ("tree", "Beetles live under the bark of the tree.")],
-    "spring": [("season", "The flowers bloom in the spring."),
-               ("season", "We plan to travel in spring next year."),
-               ("coil", "The spring in the mattress was broken."),
-               ("coil", "A steel spring pushes the latch back.")],
-}
+def ambiguous_contexts(per_sense: int | None = None) -> dict[str, list[tuple[str, str]]]:
+    """The course's sense-labelled sentences (chapter 1's), grouped by word.
+
+    Returns ``{word: [(sense, sentence), ...]}`` for the seven showcase words
+    of :func:`ctxembed.senses.polysemy_sentences`; ``per_sense`` keeps only the
+    first sentences of each sense.
+    """
+    from .senses import polysemy_sentences
+
+    data = polysemy_sentences()
+    if per_sense is not None:
+        data = data.groupby(["word", "sense"], sort=False).head(per_sense)
+    return {word: list(zip(group.sense, group.sentence))
+            for word, group in data.groupby("word", sort=False)}
 
 
 def sense_gap(vectors: np.ndarray, senses: Sequence[str]) -> tuple[float, float]:

@@ -10,8 +10,10 @@ export PYDEVD_DISABLE_FILE_VALIDATION=1
 mkdir -p _build
 libhash=$(find lib -name '*.py' -o -name '*.tsv' -o -name '*.pt' | sort | xargs cat pyproject.toml | sha256sum | cut -c1-16)
 if [ "$(cat _build/.lib-hash 2>/dev/null || true)" != "$libhash" ]; then
-  echo "[build] lib/ changed: clearing the execution cache"
-  rm -rf _build/.jupyter_cache
+  echo "[build] lib/ changed: clearing the execution cache and re-reading every page"
+  # Both: Sphinx re-reads only pages whose source changed, so without dropping its
+  # environment (.doctrees) the unchanged chapters would keep their old outputs.
+  rm -rf _build/.jupyter_cache _build/.doctrees
 fi
 start=$(date +%s)
 toc=_toc.yml
