@@ -269,10 +269,6 @@ def encode(model, input_ids: torch.Tensor, attention_mask: torch.Tensor | None =
     return EncoderOutput(hidden, attentions)
 
 
-def _as_encoder(encoder) -> Encoder:
-    return encoder if isinstance(encoder, Encoder) else load_encoder(encoder)
-
-
 @torch.no_grad()
 def max_diff_per_layer(sentences: Sequence[str] | Sequence[tuple[str, str]],
                        encoder: Encoder | str | None = None) -> list[float]:
@@ -283,7 +279,7 @@ def max_diff_per_layer(sentences: Sequence[str] | Sequence[tuple[str, str]],
     model writes at padded positions is never used. Returns L+1 floats, entry 0
     for the embedding output.
     """
-    enc = _as_encoder(encoder)
+    enc = load_encoder(encoder)
     pairs = [s for s in sentences if isinstance(s, tuple)]
     if pairs and len(pairs) != len(sentences):
         raise ValueError("Pass either all single sentences or all (sentence_a, sentence_b) pairs.")
@@ -317,7 +313,7 @@ def attention_maps(sentence: str, encoder: Encoder | str | None = None):
         ``probs[l, h, i, j]``: how much token ``i`` attends to token ``j`` in
         head ``h`` of layer ``l + 1``; each row sums to 1.
     """
-    enc = _as_encoder(encoder)
+    enc = load_encoder(encoder)
     batch = enc.tokenizer([sentence], return_tensors="pt")
     out = encode(enc.model, batch["input_ids"], batch["attention_mask"])
     tokens = enc.tokenizer.convert_ids_to_tokens(batch["input_ids"][0])
@@ -361,9 +357,9 @@ def attention_entropy(probs: np.ndarray) -> float:
 # --------------------------------------------------------------------------- #
 def hub_available() -> bool:
     """True when the Hugging Face hub can be reached (False at once under ``HF_HUB_OFFLINE=1``)."""
-    from .models import _hub_reachable
+    from .models import hub_reachable
 
-    return _hub_reachable()
+    return hub_reachable()
 
 
 # --------------------------------------------------------------------------- #
@@ -404,7 +400,7 @@ def attention_explorer(sentences: Sequence[str], heads: Sequence[int] = (0, 1, 2
 
     from .explorers import figure_output, linked_stack
 
-    enc = _as_encoder(encoder)
+    enc = load_encoder(encoder)
     n_layers = enc.num_layers
     sentence_dd = widgets.Dropdown(options=list(sentences), description="sentence",
                                    layout=widgets.Layout(width="95%"))

@@ -213,7 +213,7 @@ def token_states(
     (6, 384)
     """
     texts = _check_texts(texts)
-    enc = encoder if isinstance(encoder, Encoder) else load_encoder(encoder)
+    enc = load_encoder(encoder)
     layer_key = _layer_key(layers)
     results: list[TokenStates | None] = [None] * len(texts)
     todo: dict[str, list[int]] = {}
@@ -511,7 +511,7 @@ def tokenize(sentence: str, encoder: Encoder | str | None = None) -> list[tuple[
     [('[CLS]', ''), ('em', 'Em'), ('##bed', 'bed'), ('##ding', 'ding'), ('##s', 's'), ('!', '!'), ('[SEP]', '')]
     """
     [text] = _check_texts([sentence])
-    enc = encoder if isinstance(encoder, Encoder) else load_encoder(encoder)
+    enc = load_encoder(encoder)
     out = enc.tokenizer(text, return_offsets_mapping=True)
     pieces = enc.tokenizer.convert_ids_to_tokens(out["input_ids"])
     return [(p, text[a:b]) for p, (a, b) in zip(pieces, out["offset_mapping"])]

