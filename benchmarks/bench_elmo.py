@@ -21,7 +21,7 @@ import time
 import torch
 
 from ctxembed import elmo
-from ctxembed.corpus import load_corpus
+from ctxembed.data.corpus import load_corpus
 
 
 def seed_style_step(model, ids, opt):

@@ -17,7 +17,7 @@ sense it illustrates) this prints:
 Same model, batch size and ``torch.set_num_threads`` for every contender; each
 timing is the median of a few interleaved rounds (the machine is shared, so
 single runs are noisy). Run: ``.venv/bin/python benchmarks/bench_embeddings.py``
-(``--help`` for options). Prepare WordNet first: ``.venv/bin/python -m ctxembed.wordnet``.
+(``--help`` for options). Prepare WordNet first: ``.venv/bin/python -m ctxembed.data.wordnet``.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import ctxembed  # noqa: E402
-from ctxembed.wordnet import load_wordnet  # noqa: E402
+from ctxembed.data.wordnet import load_wordnet  # noqa: E402
 
 _TOKEN = re.compile(r"[A-Za-z]+")
 

@@ -1,40 +1,54 @@
 """ctxembed: the helper library of the course *Contextual Word Embeddings*.
 
-Each module follows a chapter's concept:
+The modules follow the course's concepts, so a reader who knows a chapter can guess
+where its code lives:
 
-- :mod:`ctxembed.models`      loading encoders (packaged MiniLM offline, hub names online)
-- :mod:`ctxembed.embeddings`  contextual token, word and sentence vectors
-- :mod:`ctxembed.pooling`     [CLS] / mean / max pooling that ignores padding
-- :mod:`ctxembed.static`      static vectors (GloVe, word2vec)
-- :mod:`ctxembed.similarity`  cosine similarity
-- :mod:`ctxembed.wordnet`     WordNet offline and its sense-labelled sentences
-- :mod:`ctxembed.senses`      nearest-sense-centroid word-sense classification
-- :mod:`ctxembed.plots`       the figures the chapters draw
-- :mod:`ctxembed.explorers`   ipywidgets explorers that also work on the static site
-- :mod:`ctxembed.corpus`      the WordNet glosses-and-examples corpus (train/valid split)
-- :mod:`ctxembed.ngram`       unigram and Kneser-Ney bigram baselines
-- :mod:`ctxembed.elmo`        a small ELMo: forward and backward LSTM LMs, scalar mix
-- :mod:`ctxembed.probing`     linear probes per layer (part of speech, word sense)
-- :mod:`ctxembed.bert_internals`  BERT written out by hand, checked against the real model
-- :mod:`ctxembed.mlm`         80/10/10 masking and a small BERT trained with masked LM
-- :mod:`ctxembed.grading`     ``ctxembed-grade``: sandboxed autograding of exercises
+========================  ==================================================================
+``ctxembed.core``         encoders (packaged MiniLM offline, hub names online), contextual
+                          token / word / sentence vectors, pooling, similarity, errors
+``ctxembed.static``       static vectors: GloVe, word2vec, context averages (chapter 1)
+``ctxembed.data``         WordNet (one fast text reader), the LM corpus, sense-labelled
+                          sentences, the course's curated polysemy sentences
+``ctxembed.elmo``         the course's ELMo: model, training, n-gram baselines, probes,
+                          explorer (chapter 2)
+``ctxembed.bert``         BERT written out by hand, masked-LM pretraining (chapter 3)
+``ctxembed.wsd``          word-sense disambiguation from vectors
+``ctxembed.viz``          plots and the widget explorers that work on the static site
+``ctxembed.grading``      ``ctxembed-grade``: sandboxed autograding of the exercises
+========================  ==================================================================
+
+Dependencies run one way: ``core`` and ``data`` import nothing else of the course,
+``static``, ``viz`` and ``wsd`` build on ``core``, and the chapter packages (``elmo``,
+``bert``) on all of those; a test fails on an import cycle. The names most chapters
+use are importable from ``ctxembed`` itself:
+
+>>> import ctxembed
+>>> ctxembed.word_vector("I sat on the bank of the river.", "bank").shape
+(384,)
 """
 
-from .embeddings import (
+from .core import (
+    DEFAULT_MODEL,
+    EmptyInputError,
+    Encoder,
+    ModelUnavailableError,
     TokenStates,
+    UnknownWordError,
+    WordNotFoundError,
     cache_info,
     clear_cache,
+    cosine,
+    cosine_matrix,
     find_word,
+    load_encoder,
+    pool_tokens,
     sentence_vectors,
+    set_seed,
     token_states,
     tokenize,
     word_vector,
     word_vectors,
 )
-from .errors import EmptyInputError, ModelUnavailableError, UnknownWordError, WordNotFoundError
-from .models import DEFAULT_MODEL, Encoder, load_encoder, set_seed
-from .pooling import pool_tokens
-from .similarity import cosine, cosine_matrix
 from .static import load_glove, static_vector, static_word_vectors
 
 __version__ = "0.1.0"

@@ -22,7 +22,7 @@ from typing import Sequence
 import numpy as np
 from gensim.models import KeyedVectors
 
-from .errors import EmptyInputError, UnknownWordError, WordNotFoundError
+from .core.errors import EmptyInputError, UnknownWordError, WordNotFoundError
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,11 +1,11 @@
-"""The from-scratch BERT in ctxembed.bert_internals computes what the real model computes."""
+"""The from-scratch BERT in ctxembed.bert.internals computes what the real model computes."""
 
 import numpy as np
 import pytest
 import torch
 
 from ctxembed import load_encoder
-from ctxembed.bert_internals import (
+from ctxembed.bert.internals import (
     additive_mask, attention_entropy, attention_maps, embedding_output, encode, layer_norm,
     max_diff_per_layer, random_numpy_attention, scaled_dot_product_attention,
 )
@@ -84,7 +84,7 @@ def test_max_diff_per_layer_helper(enc):
 def test_attention_probs_equal_eager_model_and_ignore_padding(enc, padded):
     from transformers import BertModel
 
-    from ctxembed.models import packaged_model_path
+    from ctxembed.core.models import packaged_model_path
 
     eager = BertModel.from_pretrained(str(packaged_model_path()), attn_implementation="eager").eval()
     with torch.no_grad():
@@ -136,7 +136,7 @@ def test_attention_explorer_is_linked_for_the_static_site(enc):
     """Views are precomputed in Stacks switched by client-side links (no kernel needed)."""
     import ipywidgets as widgets
 
-    from ctxembed.bert_internals import attention_explorer
+    from ctxembed.bert.internals import attention_explorer
 
     box = attention_explorer(
         ["The bank approved my loan."], heads=(0, 1), encoder=enc)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from ctxembed import elmo
-from ctxembed.errors import WordNotFoundError
+from ctxembed.core.errors import WordNotFoundError
 
 V = 40
 

@@ -31,8 +31,7 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
 fi
 
 log "WordNet for NLTK, and the corpora built from it (cached in ~/.cache/ctxembed)"
-"$VPY" -m ctxembed.wordnet
-"$VPY" -m ctxembed.corpus
+"$VPY" -m ctxembed.data
 
 if ! command -v npm >/dev/null 2>&1; then
   log "installing Debian npm (for the widget JavaScript and MathJax the site serves itself)"

@@ -1,10 +1,10 @@
 """Train the shipped ELMo checkpoint: ``python tools/train_elmo.py [--time-budget S | --max-steps N]``.
 
-See :mod:`ctxembed.elmo_training` for the options; the defaults are the shipped run's.
+See :mod:`ctxembed.elmo.training` for the options; the defaults are the shipped run's.
 """
 import sys
 
-from ctxembed.elmo_training import main
+from ctxembed.elmo.training import main
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -9,7 +9,7 @@ This module holds that masking rule (:func:`mask_tokens`), a real corpus to
 train on (WordNet 3.0's glosses and example sentences, ~165k texts, ~1.46M
 words, tokenised with MiniLM's WordPiece vocabulary), a tiny ``BertForMaskedLM``
 (:func:`small_config`), a seeded training loop (:func:`train`), fill-mask
-(:func:`fill_mask`) and the shipped checkpoint that ``python -m ctxembed.mlm train``
+(:func:`fill_mask`) and the shipped checkpoint that ``python -m ctxembed.bert train``
 writes (:func:`load_checkpoint`).
 
 Why train our own? No English BERT with a good MLM head installs from a
@@ -18,14 +18,13 @@ package registry (see the course's notes on offline assets); online,
 
 Example
 -------
->>> from ctxembed.mlm import load_checkpoint, fill_mask
+>>> from ctxembed.bert.mlm import load_checkpoint, fill_mask
 >>> model, tokenizer, meta = load_checkpoint()
 >>> fill_mask(model, tokenizer, "a large body of [MASK]", top_k=3)   # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import time
@@ -36,7 +35,9 @@ from typing import Sequence
 import numpy as np
 import torch
 
-CHECKPOINT = Path(__file__).parent / "data" / "mini_mlm.pt"
+from ..data.wordnet import nltk_data_dir, wordnet_texts
+
+CHECKPOINT = Path(__file__).parent / "mini_mlm.pt"
 IGNORE = -100  # label of positions that are not predicted (PyTorch's cross-entropy default)
 
 # Outcome codes of :class:`MaskedBatch.action`
@@ -158,54 +159,13 @@ def masking_statistics(batch: MaskedBatch, attention_mask: torch.Tensor | None =
 # --------------------------------------------------------------------------- #
 # 2. The corpus: WordNet glosses and example sentences
 # --------------------------------------------------------------------------- #
-def wordnet_texts(limit: int | None = None) -> list[str]:
-    """Definitions and example sentences of every WordNet 3.0 synset, deduplicated.
-
-    Read straight from WordNet's ``data.*`` files (the way NLTK splits a gloss:
-    parts in double quotes are examples, the rest the definition), which takes
-    about a second instead of the minute it takes to build every NLTK synset.
-    Order: the files' order (adj, adv, noun, verb), first occurrence kept.
-
-    Parameters
-    ----------
-    limit : int, optional
-        Keep only the first ``limit`` texts.
-    """
-    from .wordnet import install_wordnet
-
-    folder = install_wordnet(quiet=True)  # returns at once when WordNet is already there
-    seen: dict[str, None] = {}
-    for pos in ("adj", "adv", "noun", "verb"):
-        with open(folder / f"data.{pos}", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith(" ") or "|" not in line:
-                    continue  # licence header
-                gloss = line.split("|", 1)[1].strip()
-                definition = []
-                for part in gloss.split(";"):
-                    part = part.strip()
-                    if part.startswith('"'):
-                        example = part.strip('"').strip()
-                        if example:
-                            seen.setdefault(example, None)
-                    elif part:
-                        definition.append(part)
-                if definition:
-                    seen.setdefault("; ".join(definition), None)
-                if limit and len(seen) >= limit:
-                    return list(seen)[:limit]
-    return list(seen)
-
-
 def _cache_dir() -> Path:
-    from .wordnet import nltk_data_dir
-
     return nltk_data_dir().parent / "mlm"
 
 
 def corpus_token_ids(tokenizer, texts: Sequence[str] | None = None, max_length: int = 64,
                      use_cache: bool = True) -> list[np.ndarray]:
-    """Tokenise ``texts`` (default: all :func:`wordnet_texts`) with [CLS]/[SEP], truncated to ``max_length``.
+    """Tokenise ``texts`` (default: all of :func:`ctxembed.data.wordnet.wordnet_texts`) with [CLS]/[SEP], truncated to ``max_length``.
 
     Returns one int32 array per text. Cached on disk (keyed on the texts and the
     tokenizer's vocabulary size), because tokenising 165k texts takes a while on 2 cores.
@@ -472,7 +432,7 @@ def fill_mask(model, tokenizer, text: str, top_k: int = 5) -> list[list[tuple[st
 
 def default_tokenizer():
     """MiniLM's WordPiece tokenizer (uncased, 30,522 pieces): the vocabulary of the small MLM."""
-    from .models import load_encoder
+    from ..core.models import load_encoder
 
     return load_encoder().tokenizer
 
@@ -504,7 +464,7 @@ def load_checkpoint(path: Path | str = CHECKPOINT):
 
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"No checkpoint at {path}: create it with `python -m ctxembed.mlm train`.")
+        raise FileNotFoundError(f"No checkpoint at {path}: create it with `python -m ctxembed.bert train`.")
     blob = torch.load(path, map_location="cpu", weights_only=True)
     config = BertConfig.from_dict(blob["config"])
     model = BertForMaskedLM(config)
@@ -525,7 +485,7 @@ def prepare_corpus(seed: int = 0, n_eval: int = 1000, vocab_size: int = 8192, li
     The compact vocabulary is chosen from the training split only.
     """
     base = default_tokenizer()
-    texts = wordnet_texts(limit)
+    texts = wordnet_texts()[:limit]
     seqs = corpus_token_ids(base, texts)
     train_base, eval_base = split_corpus(seqs, n_eval=n_eval, seed=seed)
     tokenizer = CompactTokenizer.from_corpus(base, train_base, size=vocab_size)
@@ -560,7 +520,7 @@ def run_training(steps: int = 2000, seed: int = 0, out: Path | str = CHECKPOINT,
                 tokens_per_batch=tokens_per_batch, lr=lr, seed=seed, log_every=25,
                 eval_every=max(steps // 10, 1), progress=progress)
     meta = {
-        "command": f"python -m ctxembed.mlm train --steps {steps} --seed {seed}",
+        "command": f"python -m ctxembed.bert train --steps {steps} --seed {seed}",
         "seed": seed, "steps": steps, "tokens_per_batch": tokens_per_batch, "lr": lr,
         "train_seconds": round(log.seconds, 1), "corpus_prep_seconds": round(prep_seconds, 1),
         "torch_threads": torch.get_num_threads(), "torch_version": str(torch.__version__),
@@ -577,23 +537,3 @@ def run_training(steps: int = 2000, seed: int = 0, out: Path | str = CHECKPOINT,
         print(f"eval loss {before:.3f} -> {meta['eval_loss_after']:.3f} in {log.seconds:.0f} s; "
               f"saved {out} ({Path(out).stat().st_size / 1e6:.1f} MB)")
     return meta
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m ctxembed.mlm",
-                                     description="Train the course's small masked language model.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    t = sub.add_parser("train", help="train from scratch on WordNet and save the checkpoint")
-    t.add_argument("--steps", type=int, default=2000)
-    t.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--tokens-per-batch", type=int, default=2048)
-    t.add_argument("--lr", type=float, default=1e-3)
-    t.add_argument("--out", default=str(CHECKPOINT))
-    args = parser.parse_args(argv)
-    run_training(steps=args.steps, seed=args.seed, out=args.out,
-                 tokens_per_batch=args.tokens_per_batch, lr=args.lr, threads=args.threads)
-
-
-if __name__ == "__main__":
-    main()

@@ -39,7 +39,7 @@ class Pool:
 
 def build_pool(model, vocab, sentences: Sequence[str], skip_unknown: bool = True) -> Pool:
     """Run ELMo over ``sentences`` and keep every in-vocabulary alphabetic token."""
-    from .elmo import sentence_layers
+    from .model import sentence_layers
 
     words, positions, sids, vecs, toks = [], [], [], [], []
     for k, (tokens, layers) in enumerate(sentence_layers(model, vocab, sentences)):
@@ -101,8 +101,8 @@ def neighbour_explorer(model, vocab, queries: Sequence[tuple[str, str]], pool: P
     """
     import ipywidgets as widgets
 
-    from .elmo import layer_vectors
-    from .explorers import linked_stack
+    from .model import layer_vectors
+    from ..viz.explorers import linked_stack
 
     layer_names = ["layer 0 (token embedding)", "layer 1 (LSTM 1)", "layer 2 (LSTM 2)"]
     pick_sentence = widgets.Dropdown(options=[f"{w}: {s}" for s, w in queries], description="sentence",

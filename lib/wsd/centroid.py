@@ -1,5 +1,4 @@
-"""Word senses from vectors: the course's curated sentences and a
-nearest-sense-centroid classifier.
+"""The nearest-sense-centroid classifier: word senses from vectors.
 
 The classifier is the simplest word-sense disambiguation system there is:
 average the vectors of each sense's labelled uses (its *centroid*), then give
@@ -9,6 +8,7 @@ always guessing one sense; with contextual vectors it can.
 
 Example
 -------
+>>> from ctxembed.data.polysemy import polysemy_sentences
 >>> data = polysemy_sentences()
 >>> bank = data[data.word == "bank"]
 >>> X = word_vectors(list(bank.sentence), list(bank.form))
@@ -18,31 +18,11 @@ Example
 
 from __future__ import annotations
 
-from importlib.resources import files
 from typing import Sequence
 
 import numpy as np
-import pandas as pd
 
-from .similarity import cosine_matrix
-
-SHOWCASE_WORDS = ("bank", "apple", "key", "light", "run", "bark", "spring")
-
-
-def polysemy_sentences() -> pd.DataFrame:
-    """The course's curated sense-labelled sentences (written for this course).
-
-    Seven ambiguous words (bank, apple, key, light, run, bark, spring) with two
-    or three senses each and eight or nine everyday sentences per sense.
-
-    Returns
-    -------
-    pandas.DataFrame with columns ``word``, ``sense``, ``form`` (the word as
-    written in the sentence, e.g. ``"Apple"``) and ``sentence``.
-    """
-    path = files("ctxembed") / "data" / "polysemy_sentences.tsv"
-    with path.open(encoding="utf-8") as fh:
-        return pd.read_csv(fh, sep="\t")
+from ..core.similarity import cosine_matrix
 
 
 def _predict(scores: np.ndarray, senses: Sequence[str], counts: dict[str, int]) -> str:

@@ -1,4 +1,4 @@
-"""The seeded command that trains the shipped ELMo checkpoint (``lib/data/elmo_wordnet.pt``).
+"""The seeded command that trains the shipped ELMo checkpoint (``lib/elmo/elmo_wordnet.pt``).
 
 Run ``python tools/train_elmo.py`` (or ``python -m ctxembed.elmo train``). It builds the
 WordNet corpus and vocabulary, trains :class:`ctxembed.elmo.BiLM` on the training split,
@@ -17,8 +17,8 @@ from typing import Sequence
 
 import torch
 
-from . import elmo
-from .corpus import load_corpus
+from . import model as elmo
+from ..data.corpus import load_corpus
 from .ngram import KneserNeyBigramLM, UnigramLM
 
 
@@ -43,7 +43,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> dict:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
-    from .models import set_seed
+    from ..core.models import set_seed
 
     set_seed(args.seed)
     corpus = load_corpus()

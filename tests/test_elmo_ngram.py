@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ctxembed.ngram import KneserNeyBigramLM, UnigramLM
+from ctxembed.elmo.ngram import KneserNeyBigramLM, UnigramLM
 
 V = 8
 TRAIN = [[2, 4, 5, 6, 3], [2, 4, 5, 7, 3], [2, 6, 5, 4, 3]]

@@ -25,7 +25,6 @@ Example
 from __future__ import annotations
 
 import random
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Sequence
@@ -34,69 +33,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .corpus import tokenize
+from ..data.senses import Usage, wordnet_usages  # noqa: F401  (re-exported for chapter 2)
 
 POS_NAMES = {"n": "noun", "v": "verb", "a": "adjective", "r": "adverb"}
-
-
-@dataclass(frozen=True)
-class Usage:
-    """A WordNet example sentence and the word in it that illustrates ``synset``."""
-
-    sentence: str
-    form: str       # single token as :func:`ctxembed.corpus.tokenize` writes it
-    lemma: str
-    synset: str
-    pos: str        # n / v / a / r  (satellite adjectives "s" count as "a")
-
-
-def _usages_cache():
-    from .wordnet import nltk_data_dir
-
-    return nltk_data_dir().parent / "wordnet_usages_v1.json.gz"
-
-
-def wordnet_usages(cache: bool = True) -> list[Usage]:
-    """Every (example sentence, illustrated single-word lemma) pair in WordNet (~43k).
-
-    Built once (about a minute) and cached beside the course's NLTK data.
-    """
-    import gzip
-    import json
-
-    path = _usages_cache()
-    if cache and path.exists():
-        with gzip.open(path, "rt", encoding="utf-8") as fh:
-            return [Usage(*row) for row in json.load(fh)]
-    from .wordnet import load_wordnet
-
-    wn = load_wordnet()
-    morphy_cache: dict = {}
-
-    def morphy(token, pos):
-        key = (token, pos)
-        if key not in morphy_cache:
-            morphy_cache[key] = wn.morphy(token, pos)
-        return morphy_cache[key]
-
-    out = []
-    for synset in wn.all_synsets():
-        pos = "a" if synset.pos() == "s" else synset.pos()
-        lemmas = [n.lower() for n in synset.lemma_names() if n.isalpha()]
-        for sentence in synset.examples():
-            tokens = tokenize(sentence)
-            for lemma in lemmas:
-                # cheap filter first: an inflected form shares its first two letters with the lemma
-                form = next((t for t in tokens if t == lemma or (t[:2] == lemma[:2] and morphy(t, pos) == lemma)),
-                            None)
-                if form:
-                    out.append(Usage(sentence, form, lemma, synset.name(), pos))
-                    break
-    if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with gzip.open(path, "wt", encoding="utf-8") as fh:
-            json.dump([[u.sentence, u.form, u.lemma, u.synset, u.pos] for u in out], fh)
-    return out
 
 
 @dataclass
@@ -175,7 +114,7 @@ def sense_pair_task(usages: Sequence[Usage], vocab=None, pairs_per_lemma: int = 
 
 def elmo_features(model, vocab, sentences: Sequence[str], words: Sequence[str]) -> np.ndarray:
     """ELMo layers of each word: (n, 3, 2 * hidden) float32 (see :func:`ctxembed.elmo.word_layer_vectors`)."""
-    from .elmo import word_layer_vectors
+    from .model import word_layer_vectors
 
     return word_layer_vectors(model, vocab, sentences, list(words))
 
@@ -228,7 +167,7 @@ def fit_scalar_mix(layers: np.ndarray, y: np.ndarray, *, pair_with: np.ndarray |
     -------
     ScalarMix with learned ``s`` (see ``.weights()``) and ``gamma``.
     """
-    from .elmo import ScalarMix
+    from .model import ScalarMix
 
     torch.manual_seed(seed)
     X = torch.tensor(layers).transpose(0, 1)                    # (layers, n, dim)
@@ -260,10 +199,10 @@ def ambiguous_contexts(per_sense: int | None = None) -> dict[str, list[tuple[str
     """The course's sense-labelled sentences (chapter 1's), grouped by word.
 
     Returns ``{word: [(sense, sentence), ...]}`` for the seven showcase words
-    of :func:`ctxembed.senses.polysemy_sentences`; ``per_sense`` keeps only the
+    of :func:`ctxembed.data.polysemy.polysemy_sentences`; ``per_sense`` keeps only the
     first sentences of each sense.
     """
-    from .senses import polysemy_sentences
+    from ..data.polysemy import polysemy_sentences
 
     data = polysemy_sentences()
     if per_sense is not None:

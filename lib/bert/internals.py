@@ -13,7 +13,7 @@ Shapes use ``B`` = batch, ``T`` = sequence length, ``H`` = hidden size,
 Example
 -------
 >>> from ctxembed import load_encoder
->>> from ctxembed.bert_internals import encode, max_diff_per_layer
+>>> from ctxembed.bert.internals import encode, max_diff_per_layer
 >>> enc = load_encoder()
 >>> batch = enc.tokenizer(["The river bank."], return_tensors="pt")
 >>> out = encode(enc.model, batch["input_ids"], batch["attention_mask"])
@@ -30,7 +30,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .models import Encoder, load_encoder
+from ..core.models import Encoder, load_encoder
 
 __all__ = [
     "EncoderOutput", "LayerWeights", "embedding_parts", "embedding_output", "layer_norm", "gelu",
@@ -357,7 +357,7 @@ def attention_entropy(probs: np.ndarray) -> float:
 # --------------------------------------------------------------------------- #
 def hub_available() -> bool:
     """True when the Hugging Face hub can be reached (False at once under ``HF_HUB_OFFLINE=1``)."""
-    from .models import hub_reachable
+    from ..core.models import hub_reachable
 
     return hub_reachable()
 
@@ -398,7 +398,7 @@ def attention_explorer(sentences: Sequence[str], heads: Sequence[int] = (0, 1, 2
     """
     import ipywidgets as widgets
 
-    from .explorers import figure_output, linked_stack
+    from ..viz.explorers import figure_output, linked_stack
 
     enc = load_encoder(encoder)
     n_layers = enc.num_layers

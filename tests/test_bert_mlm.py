@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from ctxembed.mlm import (
+from ctxembed.bert.mlm import (
     CHECKPOINT, IGNORE, KEPT, MASKED, RANDOM, CompactTokenizer, default_tokenizer, evaluate,
     fill_mask, load_checkpoint, mask_tokens, masking_statistics, wordnet_texts,
 )
@@ -91,7 +91,7 @@ def test_compact_tokenizer_round_trip():
 @pytest.fixture(scope="module")
 def shipped():
     if not CHECKPOINT.exists():
-        pytest.fail(f"{CHECKPOINT} is missing: run `python -m ctxembed.mlm train`")
+        pytest.fail(f"{CHECKPOINT} is missing: run `python -m ctxembed.bert train`")
     return load_checkpoint()
 
 
@@ -113,7 +113,7 @@ def test_checkpoint_learned_something(shipped):
 
 def test_shipped_eval_loss_reproduces(shipped):
     """The recorded eval loss is what the shipped (float16-stored) weights give."""
-    from ctxembed.mlm import prepare_corpus
+    from ctxembed.bert.mlm import prepare_corpus
 
     model, tokenizer, meta = shipped
     _, _, eval_seqs, _ = prepare_corpus(seed=meta["seed"])

@@ -8,7 +8,7 @@ corpus for training a small ELMo on two CPU cores. Its limits: short sentences
 (median 8 tokens), a dictionary's register, and each sense of a word described
 rather than used in running text.
 
-The train/validation split is fixed and does not depend on any random state:
+Built from :func:`ctxembed.data.wordnet.synset_texts`. The train/validation split is fixed and does not depend on any random state:
 a synset goes to validation when the CRC-32 of its name is divisible by 20
 (about 5%), so a gloss and its examples always land on the same side.
 
@@ -30,6 +30,8 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+
+from .wordnet import nltk_data_dir, synset_texts
 
 CORPUS_VERSION = 1
 VALID_MODULUS = 20  # 1 in 20 synsets (5%) go to validation
@@ -85,8 +87,6 @@ class Corpus:
 
 
 def _cache_path() -> Path:
-    from .wordnet import nltk_data_dir
-
     return nltk_data_dir().parent / f"wordnet_corpus_v{CORPUS_VERSION}.json.gz"
 
 
@@ -96,14 +96,11 @@ def is_validation(synset_name: str) -> bool:
 
 
 def build_corpus() -> Corpus:
-    """Tokenize every WordNet gloss and example sentence (about 20 s), split by synset."""
-    from .wordnet import load_wordnet
-
-    wn = load_wordnet()
+    """Tokenize every WordNet gloss and example sentence (a few seconds), split by synset."""
     train, valid = [], []
-    for synset in wn.all_synsets():
-        side = valid if is_validation(synset.name()) else train
-        for text in [synset.definition(), *synset.examples()]:
+    for synset in synset_texts():
+        side = valid if is_validation(synset.name) else train
+        for text in [synset.definition, *synset.examples]:
             tokens = tokenize(text)
             if tokens:
                 side.append(tokens)
@@ -132,17 +129,3 @@ def load_corpus(cache: bool = True) -> Corpus:
             json.dump({"train": corpus.train, "valid": corpus.valid}, fh)
         tmp.replace(path)
     return corpus
-
-
-def main() -> None:
-    """``python -m ctxembed.corpus``: build the cached corpus and probe data (CI/setup warm-up)."""
-    corpus = load_corpus()
-    print(f"WordNet corpus: {len(corpus.train):,} train / {len(corpus.valid):,} valid sentences, "
-          f"{corpus.num_tokens('train'):,} train tokens")
-    from .probing import wordnet_usages
-
-    print(f"WordNet usages for the probes: {len(wordnet_usages()):,}")
-
-
-if __name__ == "__main__":
-    main()

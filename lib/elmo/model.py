@@ -44,12 +44,12 @@ import torch
 import torch.nn as nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .corpus import tokenize
+from ..data.corpus import tokenize
 
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
 SPECIALS = (PAD, UNK, BOS, EOS)
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
-DEFAULT_CHECKPOINT = Path(__file__).parent / "data" / "elmo_wordnet.pt"
+DEFAULT_CHECKPOINT = Path(__file__).parent / "elmo_wordnet.pt"
 
 
 # --------------------------------------------------------------------------- vocabulary
@@ -487,7 +487,7 @@ def load_elmo(path: str | Path = DEFAULT_CHECKPOINT) -> tuple[BiLM, Vocab]:
 
 # --------------------------------------------------------------------------- vectors
 def _find(tokens: list[str], word: str, occurrence: int) -> int:
-    from .errors import WordNotFoundError
+    from ..core.errors import WordNotFoundError
 
     target = tokenize(word)
     if len(target) != 1:
@@ -548,21 +548,6 @@ def layer_vectors(model: BiLM, vocab: Vocab, sentence: str, word: str, occurrenc
     return word_layer_vectors(model, vocab, [sentence], word, occurrence)[0]
 
 
-# --------------------------------------------------------------------------- command line
 def build_model(vocab: Vocab, **sizes) -> BiLM:
     """A fresh :class:`BiLM` for ``vocab`` with the default (shipped) sizes unless overridden."""
     return BiLM(ELMoConfig(vocab_size=len(vocab), **sizes))
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m ctxembed.elmo train [...]``: same as ``python tools/train_elmo.py``."""
-    from .elmo_training import main as train_main
-
-    train_main(argv)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    import sys
-
-    args = sys.argv[1:]
-    main(args[1:] if args[:1] == ["train"] else args)

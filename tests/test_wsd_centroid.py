@@ -1,8 +1,8 @@
 import numpy as np
 
 import ctxembed
-from ctxembed.senses import (NearestSenseCentroid, SHOWCASE_WORDS, chance_accuracy,
-                             leave_one_out_accuracy, polysemy_sentences)
+from ctxembed.data.polysemy import SHOWCASE_WORDS, polysemy_sentences
+from ctxembed.wsd import NearestSenseCentroid, chance_accuracy, leave_one_out_accuracy
 
 
 def test_curated_sentences_cover_the_showcase_words_and_contain_their_word():

@@ -1,0 +1,12 @@
+"""BERT opened up (chapter 3).
+
+- :mod:`~ctxembed.bert.internals`  BERT's encoder written out by hand (embeddings, attention,
+                                   layer), checked against the real MiniLM; attention explorer
+- :mod:`~ctxembed.bert.mlm`        80/10/10 masking and a small BERT trained with masked-LM
+                                   (``python -m ctxembed.bert train`` writes ``mini_mlm.pt``)
+
+Example
+-------
+>>> from ctxembed.bert import internals, mlm
+>>> internals.max_diff_per_layer("The bank raised its rates.")   # doctest: +SKIP
+"""

@@ -1,0 +1,167 @@
+"""Sense-labelled sentences from WordNet: its example sentences, each labelled with
+the sense (synset) it illustrates.
+
+That makes them a small, real, sense-annotated corpus: the idea the Word-in-Context
+benchmark (Pilehvar & Camacho-Collados, 2019) was built on. Everything here is made
+from the fast reader :func:`ctxembed.data.wordnet.synset_texts`, with NLTK's
+``morphy`` to recognise inflected forms (``banks`` for ``bank``).
+
+Example
+-------
+>>> ex = sense_examples("bank")
+>>> ex[0].sentence, ex[0].form, ex[0].sense
+('he sat on the bank of the river and watched the currents', 'bank', 'bank.n.01')
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from dataclasses import asdict, dataclass
+
+from .corpus import tokenize
+from .wordnet import load_wordnet, nltk_data_dir, synset_texts
+
+SENSES_VERSION = 2   # bump when the scan changes: the cache file name carries it
+
+
+@dataclass(frozen=True)
+class SenseExample:
+    """A WordNet example sentence, labelled with the sense of ``lemma`` it shows.
+
+    ``form`` is the word as written in the sentence (``"banks"`` for lemma ``"bank"``).
+    """
+
+    sentence: str
+    lemma: str
+    form: str
+    sense: str        # synset name, e.g. "bank.n.01"
+    definition: str
+
+
+_WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
+
+
+def _find_form(sentence: str, lemma: str, pos: str, wn) -> str | None:
+    for token in _WORD.findall(sentence):
+        low = token.lower()
+        if low == lemma or wn.morphy(low, pos) == lemma:
+            return token
+    return None
+
+
+def sense_examples(lemma: str, pos: str | None = None) -> list[SenseExample]:
+    """All WordNet example sentences in which ``lemma`` is used, with their sense.
+
+    Parameters
+    ----------
+    lemma : str
+        A single word, e.g. ``"bank"``.
+    pos : {"n", "v", "a", "r"}, optional
+        Restrict to one part of speech.
+    """
+    wn = load_wordnet()
+    lemma = lemma.strip().lower()
+    out = []
+    for synset in wn.synsets(lemma, pos=pos):
+        if lemma not in {name.lower() for name in synset.lemma_names()}:
+            continue
+        for sentence in synset.examples():
+            form = _find_form(sentence, lemma, synset.pos() if synset.pos() != "s" else "a", wn)
+            if form:
+                out.append(SenseExample(sentence, lemma, form, synset.name(), synset.definition()))
+    return out
+
+
+def sense_labelled_dataset(min_senses: int = 2, min_examples: int = 2) -> list[SenseExample]:
+    """Sense-labelled examples of every ambiguous single-word noun or verb lemma.
+
+    Each example sentence is collected under every single-word lemma of its
+    synset that it actually uses. A lemma is kept when at least ``min_senses``
+    of its senses have at least ``min_examples`` examples each (only those
+    senses are kept), so every instance has same-sense neighbours to be
+    classified by. Takes a few seconds; cached beside the course's NLTK data.
+
+    Returns
+    -------
+    list[SenseExample], grouped by lemma (sorted), then by sense.
+    """
+    cache = nltk_data_dir().parent / f"wordnet_senses_v{SENSES_VERSION}_{min_senses}_{min_examples}.json"
+    if cache.exists():
+        return [SenseExample(**row) for row in json.loads(cache.read_text())]
+    wn = load_wordnet()
+    by_lemma: dict[tuple[str, str], dict[str, list[SenseExample]]] = {}
+    for pos in ("n", "v"):
+        for synset in synset_texts(pos):
+            if not synset.examples:
+                continue
+            for name in {n.lower() for n in synset.lemmas if n.isalpha()}:
+                for sentence in synset.examples:
+                    form = _find_form(sentence, name, pos, wn)
+                    if form:
+                        ex = SenseExample(sentence, name, form, synset.name, synset.definition)
+                        by_lemma.setdefault((name, pos), {}).setdefault(synset.name, []).append(ex)
+    data = []
+    for key in sorted(by_lemma):
+        kept = [exs for exs in by_lemma[key].values() if len(exs) >= min_examples]
+        if len(kept) >= min_senses:
+            for exs in kept:
+                data.extend(exs)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(".partial")
+    tmp.write_text(json.dumps([asdict(ex) for ex in data]))
+    tmp.replace(cache)
+    return data
+
+
+@dataclass(frozen=True)
+class Usage:
+    """A WordNet example sentence and the word in it that illustrates ``synset``."""
+
+    sentence: str
+    form: str       # single token as :func:`ctxembed.data.corpus.tokenize` writes it
+    lemma: str
+    synset: str
+    pos: str        # n / v / a / r  (satellite adjectives "s" count as "a")
+
+
+def wordnet_usages(cache: bool = True) -> list[Usage]:
+    """Every (example sentence, illustrated single-word lemma) pair in WordNet (~43k).
+
+    Of a synset's single-word lemmas, the first that the sentence uses (inflected
+    forms included) is the one it illustrates. Cached beside the course's NLTK data.
+    """
+    path = nltk_data_dir().parent / f"wordnet_usages_v{SENSES_VERSION}.json.gz"
+    if cache and path.exists():
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            return [Usage(*row) for row in json.load(fh)]
+    wn = load_wordnet()
+    morphy_cache: dict = {}
+
+    def morphy(token, pos):
+        key = (token, pos)
+        if key not in morphy_cache:
+            morphy_cache[key] = wn.morphy(token, pos)
+        return morphy_cache[key]
+
+    out = []
+    for synset in synset_texts():
+        pos = "a" if synset.pos == "s" else synset.pos
+        lemmas = [n.lower() for n in synset.lemmas if n.isalpha()]
+        for sentence in synset.examples:
+            tokens = tokenize(sentence)
+            for lemma in lemmas:
+                # cheap filter first: an inflected form shares its first two letters with the lemma
+                form = next((t for t in tokens if t == lemma or (t[:2] == lemma[:2] and morphy(t, pos) == lemma)),
+                            None)
+                if form:
+                    out.append(Usage(sentence, form, lemma, synset.name, pos))
+                    break
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".partial")
+        with gzip.open(tmp, "wt", encoding="utf-8") as fh:
+            json.dump([[u.sentence, u.form, u.lemma, u.synset, u.pos] for u in out], fh)
+        tmp.replace(path)
+    return out

@@ -1,0 +1,6 @@
+"""What the chapters draw and the widgets they show.
+
+- :mod:`~ctxembed.viz.plots`      similarity heatmaps, sense scatter plots, similarity bars
+- :mod:`~ctxembed.viz.explorers`  ipywidgets explorers that also work on the static site
+                                  (views precomputed and switched in the page)
+"""

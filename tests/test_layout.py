@@ -1,0 +1,115 @@
+"""The library's layout: concept packages, no import cycles, everything a real install needs."""
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LIB = ROOT / "lib"
+
+
+def module_name(path: Path) -> str:
+    parts = ["ctxembed", *path.relative_to(LIB).with_suffix("").parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every ctxembed module ``path`` imports, at the top or inside a function."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("ctxembed")}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = ".".join(base[: len(base) - node.level + 1])
+                target = f"{base}.{node.module}" if node.module else base
+            else:
+                target = node.module or ""
+            if target.startswith("ctxembed"):
+                found.add(target)
+                found |= {f"{target}.{a.name}" for a in node.names}   # `from pkg import module`
+    return found
+
+
+def import_graph() -> dict[str, set[str]]:
+    modules = {module_name(p): p for p in LIB.rglob("*.py")}
+    graph = {}
+    for name, path in modules.items():
+        targets = {t for t in imports_of(path) if t in modules and t != name}
+        graph[name] = targets
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node):
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state and (cycle := visit(nxt)):
+                return cycle
+        state[node] = 2
+        stack.pop()
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def test_find_cycle_finds_a_cycle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_no_import_cycles_in_the_library():
+    """Counting imports inside functions too: a lazy import still ties two modules together."""
+    cycle = find_cycle(import_graph())
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_core_and_data_import_no_chapter_package():
+    """Dependencies run one way: the foundations never reach up into a chapter's package."""
+    graph = import_graph()
+    upper = ("ctxembed.elmo", "ctxembed.bert", "ctxembed.wsd", "ctxembed.viz", "ctxembed.grading",
+             "ctxembed.finetune", "ctxembed.compare")
+    for name, targets in graph.items():
+        if name.startswith(("ctxembed.core", "ctxembed.data")):
+            bad = sorted(t for t in targets if t.startswith(upper))
+            assert not bad, f"{name} imports {bad}"
+
+
+def test_every_subpackage_is_listed_in_pyproject():
+    """A non-editable install (Colab's `pip install git+...`) ships only the listed packages."""
+    listed = set(re.search(r"packages = \[(.*?)\]", (ROOT / "pyproject.toml").read_text(), re.S)
+                 .group(1).replace('"', "").replace("\n", "").replace(" ", "").split(","))
+    on_disk = {module_name(p) for p in LIB.rglob("__init__.py")}
+    assert on_disk - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
+
+
+def test_the_documented_module_map_names_every_top_level_package():
+    doc = (LIB / "__init__.py").read_text()
+    for init in LIB.glob("*/__init__.py"):
+        assert f"ctxembed.{init.parent.name}" in doc, f"lib/__init__.py's module map lacks {init.parent.name}"
+
+
+@pytest.mark.parametrize("command", [
+    ["-m", "ctxembed.elmo", "train", "--help"],
+    ["-m", "ctxembed.bert", "train", "--help"],
+])
+def test_entry_points_live_with_their_concept(command):
+    out = subprocess.run([sys.executable, *command], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "usage:" in out.stdout
