@@ -73,7 +73,7 @@ def _post(url, payload):
 
 def test_http_answers_sense_gloss_and_confidence(service):
     status, body = _post(f"{service}/disambiguate",
-                         {"sentence": "The spring in the watch broke.", "word": "spring"})
+                         {"sentence": "The spring in the watch broke", "word": "spring"})
     assert status == 200 and body["sense"] == "spring.n.02" and "elastic" in body["gloss"]
     assert 0 < body["confidence"] <= 1 and body["alternatives"][0]["sense"] == "spring.n.02"
     with urllib.request.urlopen(f"{service}/disambiguate?sentence=Spring+came+early.&word=spring") as r:

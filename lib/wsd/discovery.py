@@ -158,15 +158,16 @@ def cluster_explorer(words=None, *, k_max: int = 6, layers="last"):
     Returns
     -------
     ipywidgets.VBox ``(dropdown, stack)``; ``box.results`` holds each word's
-    :class:`Clustering`.
+    :class:`Clustering` and ``box.ari`` its adjusted Rand index against the gold senses.
     """
     import ipywidgets as widgets
+    from sklearn.metrics import adjusted_rand_score
 
     from ..viz.explorers import figure_output, linked_stack
 
     data = _curated()
     words = sorted(data.lemma.unique()) if words is None else list(words)
-    views, results = [], {}
+    views, results, ari = [], {}, {}
     for w in words:
         sub = data[data.lemma == w]
         if sub.empty:
@@ -175,8 +176,9 @@ def cluster_explorer(words=None, *, k_max: int = 6, layers="last"):
         X = use_vectors(list(sub.sentence), list(sub.word), layers=layers)
         found = cluster_uses(X, k_max=k_max)
         results[w] = found
+        ari[w] = float(adjusted_rand_score(sub.sense, found.labels))
         views.append(figure_output(cluster_figure(sub.sentence, sub.sense, X, found, title=w)))
     dropdown = widgets.Dropdown(options=words, index=0, description="Word:")
     box = widgets.VBox([dropdown, linked_stack(dropdown, views)])
-    box.results = results
+    box.results, box.ari = results, ari
     return box

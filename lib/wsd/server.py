@@ -21,8 +21,8 @@ Example
 'bark.n.01'
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: FastAPI reads the request model from the
+# endpoint's annotation, which must be the class itself, not a string.
 import ipaddress
 
 from ..core.errors import UnknownWordError

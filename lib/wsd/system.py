@@ -16,8 +16,10 @@ static vectors as a baseline). Three classifiers:
 ==============  ============================================================  ======================
 
 Whatever the method, a use's ``similarity`` is its cosine to the nearest sense
-centroid; with ``unknown_threshold`` set, a use below it is flagged ``unknown``: it
-matches no known sense well enough (see :func:`ctxembed.wsd.evaluation.unknown_sense_evaluation`
+centroid *after removing the word's mean vector* (what every use of the word shares: raw
+cosines of one word's uses are all high, ~0.9, whatever the sense); with
+``unknown_threshold`` set, a use below it is flagged ``unknown``: it matches no known
+sense well enough (see :func:`ctxembed.wsd.evaluation.unknown_sense_evaluation`
 for how the threshold is chosen on held-out data).
 
 Example
@@ -66,7 +68,8 @@ class SensePrediction:
     confidence : float
         The classifier's score for ``sense`` in [0, 1] (see the module docstring).
     similarity : float
-        Cosine similarity to the nearest sense centroid.
+        Cosine similarity to the nearest sense centroid, both taken relative to the word's
+        mean training vector (1.0 by convention when the word has one training use).
     unknown : bool
         True when ``similarity`` is below the system's ``unknown_threshold``.
     alternatives : list of (sense, confidence)
@@ -95,6 +98,8 @@ class _WordModel:
     centroid: NearestSenseCentroid
     estimator: object = None        # knn / logreg (None when the word has one sense)
     n_train: int = 0
+    mean: np.ndarray | None = None  # the word's mean unit training vector
+    centered: NearestSenseCentroid | None = None   # centroids relative to ``mean``
 
 
 def _unit(X: np.ndarray) -> np.ndarray:
@@ -171,7 +176,8 @@ class WSDSystem:
     features : {"contextual", "static-word", "static-context"}
         ``"static-*"`` are the static-vector baselines (:mod:`ctxembed.wsd.vectors`).
     k : int
-        Neighbours for ``"knn"`` (fewer when a word has fewer training uses).
+        Neighbours for ``"knn"`` (fewer when a word has fewer training uses); 1 by default,
+        since WordNet gives most senses only a few uses.
     C : float
         Inverse regularisation strength for ``"logreg"``.
     temperature : float
@@ -194,7 +200,7 @@ class WSDSystem:
     """
 
     def __init__(self, method: str = "centroid", *, layers="last", pieces: str = "mean",
-                 features: str = "contextual", k: int = 5, C: float = 10.0,
+                 features: str = "contextual", k: int = 1, C: float = 10.0,
                  temperature: float = 0.05, unknown_threshold: float | None = None,
                  encoder=None):
         if method not in METHODS:
@@ -270,6 +276,9 @@ class WSDSystem:
     def _fit_word(self, X: np.ndarray, y: np.ndarray) -> _WordModel:
         centroid = NearestSenseCentroid().fit(X, y)
         model = _WordModel(list(centroid.senses_), centroid, None, len(y))
+        if len(y) >= 2:
+            model.mean = X.mean(axis=0)
+            model.centered = NearestSenseCentroid().fit(_unit(X - model.mean), y)
         if len(model.senses) < 2 or self.method == "centroid":
             return model
         if self.method == "knn":
@@ -365,9 +374,13 @@ class WSDSystem:
                 best = model.centroid.predict(X[idx])
             else:
                 best = [model.centroid.senses_[int(j)] for j in probs.argmax(axis=1)]
+            if model.centered is not None:
+                sims = model.centered.scores(_unit(X[idx] - model.mean)).max(axis=1)
+            else:
+                sims = np.ones(len(idx))
             for row, i in enumerate(idx):
                 ranked = sorted(zip(model.centroid.senses_, probs[row].tolist()), key=lambda t: -t[1])
-                similarity = float(cos[row].max())
+                similarity = float(sims[row])
                 out[i] = SensePrediction(
                     sentence=sentences[i], word=words[i], lemma=key, sense=best[row],
                     gloss=self.glosses_.get(best[row], ""),

@@ -30,7 +30,7 @@ from .system import WSDSystem
 
 #: Unknown-sense threshold of :func:`default_system`, used when no calibration is cached.
 #: ``python -m ctxembed.wsd prepare`` replaces it by the one chosen on held-out data.
-FALLBACK_UNKNOWN_THRESHOLD = 0.5
+FALLBACK_UNKNOWN_THRESHOLD = 0.2
 
 
 class WordNetWSD(WSDSystem):
@@ -107,7 +107,7 @@ class WordNetWSD(WSDSystem):
 
 
 def _threshold_file():
-    return _cache_dir() / "unknown_threshold_v1.json"
+    return _cache_dir() / "unknown_threshold_v2.json"
 
 
 def calibrated_unknown_threshold() -> float:
