@@ -151,7 +151,8 @@ def recommend(facts: Mapping[str, ModelFacts], margin: float = 0.10) -> list[tup
     2. *Smallest model that still reads context*: among contextual models whose sense
        accuracy beats chance by at least ``margin``, the fewest parameters.
     3. *Huge volumes of text, word-type questions* (similar words, analogies, features
-       for a fast baseline): highest throughput.
+       for a fast baseline): among the models within a factor 10 of the highest
+       throughput, the one with the lowest out-of-vocabulary rate.
     4. *Rare and unseen words*: lowest out-of-vocabulary rate, ties broken by accuracy.
 
     Returns
@@ -172,12 +173,15 @@ def recommend(facts: Mapping[str, ModelFacts], margin: float = 0.10) -> list[tup
             out.append(("a small model that still reads context", small.name,
                         f"fewest parameters ({small.parameters / 1e6:.1f}M) among contextual models at "
                         f"least {100 * margin:.0f} points above chance ({small.sense_accuracy:.0%})"))
-    fast = max(fs, key=lambda f: f.words_per_second)
+    fastest = max(f.words_per_second for f in fs)
+    quick = [f for f in fs if f.words_per_second * 10 >= fastest]     # same order of magnitude
+    fast = min(quick, key=lambda f: (round(f.oov_rate, 4), -f.words_per_second))
     slowest_ctx = min((f.words_per_second for f in fs if f.contextual), default=None)
     speedup = f", {fast.words_per_second / slowest_ctx:,.0f}x the slowest contextual model" \
         if slowest_ctx and not fast.contextual else ""
     out.append(("huge volumes, word-type questions (similar words, analogies)", fast.name,
-                f"fastest, {fast.words_per_second:,.0f} words/s{speedup}"))
+                f"{fast.words_per_second:,.0f} words/s{speedup}, and the fewest unknown words "
+                f"({fast.oov_rate:.1%}) among the fastest models"))
     rare = min(fs, key=lambda f: (round(f.oov_rate, 4), -f.sense_accuracy))
     out.append(("rare and unseen words", rare.name,
                 f"lowest out-of-vocabulary rate ({rare.oov_rate:.1%}) and, among those, the "
