@@ -168,12 +168,15 @@ def cluster_explorer(words=None, *, k_max: int = 6, layers="last"):
     data = _curated()
     words = sorted(data.lemma.unique()) if words is None else list(words)
     views, results, ari = [], {}, {}
+    # the vectors of all curated uses at once, exactly as discovery_evaluation computes them
+    X_all = use_vectors(list(data.sentence), list(data.word), layers=layers)
     for w in words:
-        sub = data[data.lemma == w]
+        sel = (data.lemma == w).to_numpy()
+        sub = data[sel]
         if sub.empty:
             raise ValueError(f"No curated sentences for {w!r}: use some of "
                              f"{', '.join(sorted(data.lemma.unique()))}.")
-        X = use_vectors(list(sub.sentence), list(sub.word), layers=layers)
+        X = X_all[sel]
         found = cluster_uses(X, k_max=k_max)
         results[w] = found
         ari[w] = float(adjusted_rand_score(sub.sense, found.labels))
