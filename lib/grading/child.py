@@ -311,9 +311,11 @@ def child_main(chan, job: dict) -> None:
             snap = guard.snapshot()
             guard.cap_threads()
             guard.refuse_fork_exec()
+            frozen = guard.new_freeze_flag()
             guard.install_policy_hook(os.path.realpath(job["workdir"]), set(map(tuple, job.get("protected", []))),
-                                      blocked, job.get("tmp_prefix") or "/nonexistent/")
-            guard.install_freeze_hook()
+                                      blocked, job.get("tmp_prefix") or "/nonexistent/", frozen)
+            guard.install_freeze_hook(frozen)
+            del frozen
             guard.install_tests_hook(rfd, wfd, job.pop("nonce", ""), snap, blocked)
             del snap
         else:   # only for testing the OS sandbox on its own: no in-process layer at all

@@ -149,15 +149,22 @@ def refuse_fork_exec() -> None:
 # --------------------------------------------------------------------------- #
 # The hooks
 # --------------------------------------------------------------------------- #
-def install_policy_hook(workdir: str, protected, blocked: list, tmp_prefix: str, then: int = 2) -> None:
+def new_freeze_flag():
+    """Shared by the policy and freeze hooks: closed = the tests have started (one way)."""
+    import _io
+
+    return _io.StringIO()
+
+
+def install_policy_hook(workdir: str, protected, blocked: list, tmp_prefix: str, frozen, then: int = 2) -> None:
     """Refuse what the module docstring lists. ``blocked`` collects what was refused (for the report).
 
     The next ``then`` audit hooks may still be added (the freeze and tests hooks); no more after.
     """
-    import _thread
+    import itertools
 
     _stat, _lstat, _open, _close, _readlink = os.stat, os.lstat, os.open, os.close, os.readlink
-    _getcwd, _getpid, _ident = os.getcwd, os.getpid(), _thread.get_ident
+    _getpid = os.getpid()
     _type, _str, _bytes, _int, _len, _frozenset = type, str, bytes, int, len, frozenset
     _decode = os.fsdecode
     _O_PATH = getattr(os, "O_PATH", 0)
@@ -165,9 +172,10 @@ def install_policy_hook(workdir: str, protected, blocked: list, tmp_prefix: str,
     _protected = _frozenset(tuple(x) for x in protected)
     _work = workdir.rstrip("/")
     _work_slash = _work + "/"
-    _busy: set = set()
-    _allow_fork = [0]
-    _hooks_left = [then]
+    # One-way state only (iterators can be used up, never reset), so that code which gets hold
+    # of this hook's frame (a signal handler, a thread) can take allowances away, never add them.
+    _hooks_added = itertools.count()
+    _forks = itertools.count()
     _record = blocked.append
     _deny, _deny_import, _mutate, _kmem = _DENY, _DENY_IMPORT, _MUTATE, _KERNEL_MEMORY
 
@@ -236,59 +244,48 @@ def install_policy_hook(workdir: str, protected, blocked: list, tmp_prefix: str,
                f"{p} is outside the submission's folder: writes there are not allowed")
 
     def hook(event, args):
-        tid = _ident()
-        if tid in _busy:
-            return
         if event == "open":
             path, mode, flags = args[0], args[1], args[2]
-            if _type(path) is _int:
+            if _type(path) is _int or (_type(flags) is _int and flags & _O_PATH and mode is None):
+                return     # an fd, or an O_PATH open (no reading or writing through it; canon() uses them)
+            if _type(flags) is _int and flags & _WRITE:
+                check_write(target_of(path, for_write=True), "open")
                 return
-            _busy.add(tid)
+            p = target_of(path)
+            if p is False:
+                refuse("open with a non-str path", "only str or bytes paths may be opened")
+            if p is None:
+                return
             try:
-                if _type(flags) is _int and flags & _WRITE:
-                    check_write(target_of(path, for_write=True), "open")
-                    return
-                p = target_of(path)
-                if p is False:
-                    refuse("open with a non-str path", "only str or bytes paths may be opened")
-                if p is None:
-                    return
-                try:
-                    st = _stat(p)
-                except OSError:
-                    return
-                if (st.st_dev, st.st_ino) in _protected:
-                    refuse(f"read of a protected file ({p[:200]})", f"{p} is not readable during grading")
-                check_read(p)
-                if mode is None and (st.st_mode & 0o170000) == 0o040000 and not inside(p):
-                    refuse(f"os.open of a folder outside the submission ({p[:150]})",
-                           "opening folders outside the submission's folder is not allowed")
-            finally:
-                _busy.discard(tid)
+                st = _stat(p)
+            except OSError:
+                return
+            if (st.st_dev, st.st_ino) in _protected:
+                refuse(f"read of a protected file ({p[:200]})", f"{p} is not readable during grading")
+            check_read(p)
+            if mode is None and (st.st_mode & 0o170000) == 0o040000 and not inside(p):
+                refuse(f"os.open of a folder outside the submission ({p[:150]})",
+                       "opening folders outside the submission's folder is not allowed")
         elif event in _mutate:
-            _busy.add(tid)
-            try:
-                for i, j in _mutate[event]:
-                    if i < _len(args):
-                        d = args[j] if j is not None and j < _len(args) else -1
-                        check_write(target_of(args[i], d, for_write=True), event)
-                if event == "os.link":
-                    p = target_of(args[0], args[2] if _len(args) > 2 else -1)
-                    if p:
-                        try:
-                            st = _stat(p)
-                            if (st.st_dev, st.st_ino) in _protected:
-                                refuse("hard link to a protected file", "protected files cannot be linked")
-                        except OSError:
-                            pass
-            finally:
-                _busy.discard(tid)
-        elif event == "os.fork" and _allow_fork[0]:
-            _allow_fork[0] = 0
+            for i, j in _mutate[event]:
+                if i < _len(args):
+                    d = args[j] if j is not None and j < _len(args) else -1
+                    check_write(target_of(args[i], d, for_write=True), event)
+            if event == "os.link":
+                p = target_of(args[0], args[2] if _len(args) > 2 else -1)
+                if p:
+                    try:
+                        st = _stat(p)
+                        if (st.st_dev, st.st_ino) in _protected:
+                            refuse("hard link to a protected file", "protected files cannot be linked")
+                    except OSError:
+                        pass
+        elif event == "os.fork":
+            # exactly one fork once the tests have started: the test runner's own
+            if not frozen.closed or next(_forks) != 0:
+                refuse(event, f"{event} is not allowed during grading")
         elif event == "sys.addaudithook":
-            if _hooks_left[0] > 0:
-                _hooks_left[0] -= 1
-            else:
+            if next(_hooks_added) >= then:
                 # sys.addaudithook swallows an Exception from a hook: this one still stops it
                 if _len(blocked) < 50:
                     _record(event)
@@ -304,21 +301,20 @@ def install_policy_hook(workdir: str, protected, blocked: list, tmp_prefix: str,
         elif event in ("os.kill", "os.killpg"):
             if args[0] not in (0, _getpid) and args[1] != 0:
                 refuse(f"{event}{tuple(args)}", "signalling other processes is not allowed")
-        elif event == TESTS_EVENT:
-            _allow_fork[0] = 1   # exactly one: the test runner's own fork, right after this
 
     sys.addaudithook(hook)
 
 
-def install_freeze_hook() -> None:
+
+def install_freeze_hook(frozen) -> None:
     """From the tests event on, refuse every way of getting a frame object."""
-    _frozen = [False]
+    _flag = frozen        # closed = frozen: one way (a closed StringIO cannot reopen)
     _frames, _attrs, _type, _str = _FRAME_EVENTS, _FRAME_ATTRS, type, str
 
     def hook(event, args):
         if event == TESTS_EVENT:
-            _frozen[0] = True
-        elif _frozen[0]:
+            _flag.close()
+        elif _flag.closed:
             if event in _frames:
                 raise ValueError("call stack is not deep enough")   # what sys._getframe raises
             if event == "object.__getattr__" and _type(args[1]) is _str and args[1] in _attrs:
@@ -357,7 +353,7 @@ def install_tests_hook(rfd: int, wfd: int, nonce: str, snap: dict, blocked: list
     _displayhook = snap["sys"].get("__displayhook__", sys.__displayhook__)
     _scanner = _json.make_scanner(_ScanContext())
     _id = id
-    _done = [False]
+    _once = iter((True,))
     _debug = bool(os.environ.get("CTXEMBED_GUARD_DEBUG"))
 
     def send(parts: list):
@@ -480,8 +476,7 @@ def install_tests_hook(rfd: int, wfd: int, nonce: str, snap: dict, blocked: list
         _exit(0)
 
     def hook(event, args):
-        if event == TESTS_EVENT and not _done[0]:
-            _done[0] = True
+        if event == TESTS_EVENT and next(_once, False):
             try:
                 run(args[0] if _len(args) > 0 else None, args[1] if _len(args) > 1 else None)
             except _BaseException as e:

@@ -204,7 +204,11 @@ class _SandboxServer:
         if self.cgroup is not None:
             argv = ["/bin/sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', str(self.cgroup), *argv]
         self.log = tempfile.TemporaryFile()
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+        # A minimal environment: the sandbox can read its own init's (bwrap's) environment.
+        keep = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "VIRTUAL_ENV", "PYTHONPATH", "NLTK_DATA",
+                "HF_HOME", "TZ")
+        env = {k: v for k, v in os.environ.items() if k in keep or k.startswith("CTXEMBED_")}
+        env = {**env, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
                "TOKENIZERS_PARALLELISM": "false", "MPLBACKEND": "Agg",
                "TORCHINDUCTOR_CACHE_DIR": str(self.scratch / ".torchinductor"),
                "TRITON_CACHE_DIR": str(self.scratch / ".triton")}
