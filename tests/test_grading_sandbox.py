@@ -186,7 +186,8 @@ breach = []
 state = {"tests": False}
 def walk(f):
     while f is not None:
-        if f.f_code.co_filename.endswith("guard.py"):
+        if (f.f_code.co_filename.endswith("guard.py") and f.f_code.co_name != "_example_entry") \
+                or "nonce" in f.f_locals or "_builtins" in f.f_locals:
             os._exit(77)          # reached the test runner's frame, and with it its state
         f = f.f_back
 def peek(*args, **kwargs):
@@ -370,14 +371,22 @@ def fingerprint() -> dict:
             fp[str(p)] = hashlib.sha256(p.read_bytes()).hexdigest()
     fp[str(ZIP)] = hashlib.sha256(ZIP.read_bytes()).hexdigest()
     home = Path(REAL_HOME)
-    for rel in (".bashrc", ".profile", ".bash_profile", ".ipython", ".config", ".local/bin",
-                ".cache/ctxembed", ".jupyter"):
+    for rel in (".bashrc", ".profile", ".bash_profile", ".ipython", ".config/matplotlib", ".local/bin",
+                ".jupyter", ".cache/ctxembed"):
         p = home / rel
         if p.is_file():
             fp[str(p)] = hashlib.sha256(p.read_bytes()).hexdigest()
         elif p.is_dir():
-            fp.update(_tree(p, content=True))
+            fp.update({f"home:{k}": v for k, v in _tree(p, content=rel != ".cache/ctxembed").items()})
     return fp
+
+
+def changes(before: dict, after: dict) -> list[str]:
+    """Keys that differ. Under HOME only files that existed before count: other programs on a
+    shared machine (the book build's caches) add files there; new files a submission could
+    leave are caught by the marker search."""
+    return sorted(k for k in set(before) | set(after)
+                  if before.get(k) != after.get(k) and not (k.startswith("home:") and k not in before))
 
 
 def markers() -> list[str]:
@@ -484,7 +493,7 @@ def hostile(tmp_path_factory):
     finally:
         listener.close()
     after = fingerprint()
-    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    changed = changes(before, after)
     return {"results": results, "changed": changed, "markers": markers(), "network": listener.got}
 
 

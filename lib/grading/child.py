@@ -314,12 +314,12 @@ def child_main(chan, job: dict) -> None:
             frozen = guard.new_freeze_flag()
             guard.install_policy_hook(os.path.realpath(job["workdir"]), set(map(tuple, job.get("protected", []))),
                                       blocked, job.get("tmp_prefix") or "/nonexistent/", frozen)
-            guard.install_freeze_hook(frozen)
-            del frozen
-            guard.install_tests_hook(rfd, wfd, job.pop("nonce", ""), snap, blocked)
-            del snap
+            test_threads: set = set()
+            guard.install_freeze_hook(frozen, test_threads)
+            guard.install_tests_hook(rfd, wfd, job.pop("nonce", ""), snap, blocked, test_threads)
+            del frozen, test_threads, snap
         else:   # only for testing the OS sandbox on its own: no in-process layer at all
-            guard.install_tests_hook(rfd, wfd, job.pop("nonce", ""), guard.snapshot(), blocked)
+            guard.install_tests_hook(rfd, wfd, job.pop("nonce", ""), guard.snapshot(), blocked, set())
         audit, event = sys.audit, guard.TESTS_EVENT
         env, errors = _run_cells(chan, shell, cells)
         audit(event, errors, env)   # runs the tests and exits; never returns

@@ -13,22 +13,28 @@ Three audit hooks are installed in the grading child just before the student's f
     Paths are resolved by the kernel (``O_PATH`` + ``/proc/self/fd``), so ``..``, symlinks and
     ``dir_fd`` tricks resolve to what would really be opened.
 ``freeze``
-    after the notebook's cells, refuses every way of getting hold of a frame
-    (``sys._getframe``, ``sys._current_frames``, ``tb_frame``/``gi_frame``...), so code the
-    tests call cannot reach the runner's state.
+    once the tests start, refuses ``sys._current_frames`` everywhere, and every way of getting
+    a frame object (``sys._getframe``, ``tb_frame``, ``gi_frame``...) outside the threads that
+    run test examples. Each example runs at the bottom of a fresh thread, so the only frames
+    code there can reach are its own; the runner's state lives in frames of the main thread.
 ``tests``
     holds the snapshot taken before student code and the run's nonce, and runs the hidden
     tests when the child fires the ``ctxembed.grading.tests`` event. It forks once (the fork
-    has no student threads), restores the snapshot (builtins, ``sys`` hooks and streams,
-    ``sys.modules``, every preloaded module's namespace, signal handlers), then runs each
-    test example with the original ``compile``/``exec``/displayhook, restoring builtins,
-    ``sys`` and the modules the notebook's namespace refers to before each example, and sends
-    the outputs itself, with C-level functions only, then exits.
+    has none of the notebook's threads), turns off the cyclic garbage collector (so no
+    finalizer runs in its own thread), restores the snapshot (builtins, ``sys`` hooks and
+    streams, ``sys.modules``, every preloaded module's namespace, signal handlers and timers),
+    then runs each example with the original ``compile``/``exec``/displayhook in its own
+    thread, restoring builtins, ``sys``, signal handlers and the modules the notebook's
+    namespace refers to before each one, waits until every thread the example started has
+    ended, and sends the outputs itself, with C-level functions only, then exits.
 
-The hooks are reachable from no Python object (``sys`` keeps them in C), they never call into
-objects a submission could have defined, and the snapshot never appears in a frame student
-code can reach. This is defence in depth, not a security boundary: Python documents audit
-hooks as none, and native code can ignore all of it. The OS sandbox (bubblewrap, Docker) is
+The hooks are reachable from no Python object (``sys`` keeps them in C) and never call into
+objects a submission could have defined; their state that matters is one-way (iterators that
+can be used up, a ``StringIO`` that can be closed, never reopened). Known gaps: code that gets a
+frame of a hook while it runs during the cells (a signal handler, a thread) sees that hook's
+closure; a finalizer that runs while the snapshot is restored can patch a module again. This
+is defence in depth, not a security boundary: Python documents audit hooks as none, and
+native code can ignore all of it. The OS sandbox (bubblewrap, Docker) is
 the boundary; see ``instructors.md``.
 """
 
@@ -306,15 +312,27 @@ def install_policy_hook(workdir: str, protected, blocked: list, tmp_prefix: str,
 
 
 
-def install_freeze_hook(frozen) -> None:
-    """From the tests event on, refuse every way of getting a frame object."""
+def install_freeze_hook(frozen, test_threads: set) -> None:
+    """From the tests event on: no ``sys._current_frames``; and no frame object at all
+    (``sys._getframe``, ``tb_frame``, ``gi_frame``...) outside the threads running test examples.
+
+    Each example runs at the bottom of its own thread, so the frames code there can reach are
+    its own; the runner's frames live in the main thread, where nothing may get a frame.
+    """
+    import _thread
+
     _flag = frozen        # closed = frozen: one way (a closed StringIO cannot reopen)
-    _frames, _attrs, _type, _str = _FRAME_EVENTS, _FRAME_ATTRS, type, str
+    _frames, _attrs, _type, _str, _ident = _FRAME_EVENTS, _FRAME_ATTRS, type, str, _thread.get_ident
+    _tests = test_threads
 
     def hook(event, args):
         if event == TESTS_EVENT:
             _flag.close()
         elif _flag.closed:
+            if event == "sys._current_frames":
+                raise ValueError("grading sandbox: sys._current_frames is not available while tests run")
+            if _ident() in _tests:
+                return
             if event in _frames:
                 raise ValueError("call stack is not deep enough")   # what sys._getframe raises
             if event == "object.__getattr__" and _type(args[1]) is _str and args[1] in _attrs:
@@ -323,7 +341,45 @@ def install_freeze_hook(frozen) -> None:
     sys.addaudithook(hook)
 
 
-def install_tests_hook(rfd: int, wfd: int, nonce: str, snap: dict, blocked: list) -> None:
+def _example_entry(code, globs, box, go, lock, _exec=exec):
+    """Bottom of a test example's thread: run it, keep only a str of any exception, drop the rest."""
+    go.acquire()     # released once this thread is registered as a test thread
+    try:
+        _exec(code, globs)
+    except BaseException as e:  # noqa: BLE001
+        try:
+            box.append(_exc_line(e))
+        except BaseException:  # noqa: BLE001
+            box.append("Exception\n")
+        e = None
+    finally:
+        code = globs = None
+        lock.release()
+
+
+def _clear_entry(d, box, go, lock):
+    """Bottom of a thread that drops a namespace (so finalizers never run in the runner's thread)."""
+    go.acquire()
+    try:
+        d.clear()
+    except BaseException:  # noqa: BLE001
+        pass
+    finally:
+        d = None
+        lock.release()
+
+
+def _exc_line(e) -> str:
+    """The last line of a traceback for ``e``, as doctest compares it."""
+    t = type(e)
+    mod, name = getattr(t, "__module__", None), getattr(t, "__qualname__", "Exception")
+    if type(mod) is str and mod not in ("builtins", "__main__"):
+        name = f"{mod}.{name}"
+    msg = f"{e}"
+    return f"{name}: {msg}\n" if msg else f"{name}\n"
+
+
+def install_tests_hook(rfd: int, wfd: int, nonce: str, snap: dict, blocked: list, test_threads: set) -> None:
     """Arm the hidden-test runner (see the module docstring). Fired by ``sys.audit(TESTS_EVENT, errors, env)``."""
     import _io
     import _json
@@ -354,6 +410,14 @@ def install_tests_hook(rfd: int, wfd: int, nonce: str, snap: dict, blocked: list
     _scanner = _json.make_scanner(_ScanContext())
     _id = id
     _once = iter((True,))
+    import _thread
+    import gc
+    import time
+
+    _start = _dict(snap["modules"]["_thread"][2])["start_new_thread"]   # the original, not the capped one
+    _lock, _count, _sleep, _gc_disable = _thread.allocate_lock, _thread._count, time.sleep, gc.disable
+    _tests = test_threads
+    _entry, _clear = _example_entry, _clear_entry
     _debug = bool(os.environ.get("CTXEMBED_GUARD_DEBUG"))
 
     def send(parts: list):
@@ -394,7 +458,7 @@ def install_tests_hook(rfd: int, wfd: int, nonce: str, snap: dict, blocked: list
         _sysd["path_hooks"] = _lcopy(_hooks)
         _sysd["path"] = _lcopy(_paths)
 
-    def restore_all():
+    def reset_signals():
         for s in _sigs:
             try:
                 _signal(s, _SIG_IGN if s == 13 else _SIG_DFL)   # SIGPIPE stays ignored, as Python sets it
@@ -406,6 +470,9 @@ def install_tests_hook(rfd: int, wfd: int, nonce: str, snap: dict, blocked: list
             _setitimer(2, 0)
         except Exception:
             pass
+
+    def restore_all():
+        reset_signals()
         restore_core()
         pic = _sysd["path_importer_cache"]
         _dclear(pic)
@@ -414,17 +481,6 @@ def install_tests_hook(rfd: int, wfd: int, nonce: str, snap: dict, blocked: list
         for name, (m, d, items) in _mods.items():
             modules[name] = m
             restore_module(d, items)
-
-    def exc_line(e) -> str:
-        t = _type(e)
-        mod, name = _getattr(t, "__module__", None), _getattr(t, "__qualname__", "Exception")
-        if _type(mod) is _str and mod not in ("builtins", "__main__"):
-            name = f"{mod}.{name}"
-        try:
-            msg = f"{e}"
-        except _BaseException:
-            msg = "<exception str() failed>"
-        return f"{name}: {msg}\n" if msg else f"{name}\n"
 
     def run(errors, env):
         errors = errors if _type(errors) is _list else []
@@ -441,9 +497,23 @@ def install_tests_hook(rfd: int, wfd: int, nonce: str, snap: dict, blocked: list
         if pid:
             _waitpid(pid, 0)
             _exit(0)
+        _gc_disable()   # no finalizer may run in this thread at an allocation
         restore_all()
+        reset_signals()   # again: finalizers run by the restore may have set some
         env_modules = [_mods_by_id[_id(v)] for v in env.values()
                        if _type(v) is _ModuleType and _id(v) in _mods_by_id]
+        before = _count()
+
+        def in_thread(entry, args):
+            go, lock = _lock(), _lock()
+            go.acquire()
+            lock.acquire()
+            _tests.add(_start(entry, (*args, go, lock)))
+            go.release()
+            lock.acquire()
+            while _count() > before:     # every thread the example started has ended
+                _sleep(0.002)
+
         out_cases = []
         for sources in cases:
             globs = _dict(env)
@@ -454,23 +524,26 @@ def install_tests_hook(rfd: int, wfd: int, nonce: str, snap: dict, blocked: list
                 restore_core()
                 for d, items in env_modules:
                     restore_module(d, items)
+                reset_signals()
                 globs["__builtins__"] = _dict(_builtins)
                 sio = _StringIO()
                 _sysd["stdout"] = _sysd["stderr"] = sio
-                exc = None
+                box = []
                 try:
-                    _exec(_compile(src, "<hidden test>", "single", 0, True), globs)
-                except _BaseException as e:  # noqa: BLE001
-                    try:
-                        exc = exc_line(e)
-                    except _BaseException:
-                        exc = "Exception\n"
+                    code = _compile(src, "<hidden test>", "single", 0, True)
+                except _BaseException as e:  # noqa: BLE001 - a SyntaxError in a test: shown as such
+                    box.append(f"{_type(e).__name__}: {e}\n")
+                else:
+                    in_thread(_entry, (code, globs, box))
                 _sysd["stdout"] = _sysd["stderr"] = _sysnames.get("__stdout__")
+                exc = box[0] if box and _type(box[0]) is _str else None
                 got = sio.getvalue()
                 got = got[:MAX_CAPTURE] if _type(got) is _str else ""
                 case.append('{"got":' + _enc(got) + ',"exc":'
                             + ("null" if exc is None else _enc(exc[:MAX_CAPTURE])) + "}")
             out_cases.append("[" + ",".join(case) + "]")
+            in_thread(_clear, (globs, None))
+            globs = None
         send(['{"type":"outputs","nonce":', _enc(nonce), ',"cases":[', ",".join(out_cases),
               '],"blocked":', strs(b for b in _blocked[:50] if _type(b) is _str), "}"])
         _exit(0)
