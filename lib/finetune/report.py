@@ -18,9 +18,10 @@ from ..viz.explorers import view_switcher
 
 def four_way_table(rows: Mapping[str, Mapping], metric: str = "accuracy (%)") -> pd.DataFrame:
     """One row per way: ``{"way": {"metric", "seconds", "trainable"}}`` -> a DataFrame."""
-    return pd.DataFrame({way: {metric: r["metric"], "training time (s)": r["seconds"],
-                               "trainable parameters": int(r["trainable"])}
-                         for way, r in rows.items()}).T.astype({"trainable parameters": int})
+    df = pd.DataFrame({way: {metric: float(r["metric"]), "training time (s)": float(r["seconds"]),
+                             "trainable parameters": int(r["trainable"])}
+                       for way, r in rows.items()}).T
+    return df.astype({metric: float, "training time (s)": float, "trainable parameters": int})
 
 
 def style_table(df: pd.DataFrame, caption: str):
@@ -119,3 +120,63 @@ def qa_explorer(examples: Sequence, outputs: Sequence[dict], meta: Sequence[dict
         return fig
     views = {f"{i + 1}. {examples[k].question[:70]}": k for i, k in enumerate(sorted(first))}
     return view_switcher(views, draw, description="Question:", width="60em")
+
+
+def compare_four_ways(task: str, data: Mapping, record: Mapping) -> dict:
+    """Chapter 4's four ways on one task, evaluated on its test set.
+
+    The static baseline and the frozen encoder + linear model are trained here; the
+    shipped LoRA adapter (and, for QA, the frozen-encoder head) are loaded and
+    re-evaluated, and must match the training record; full fine-tuning comes from
+    the record (the model itself is not shipped).
+
+    Returns
+    -------
+    dict
+        ``table`` (DataFrame, one row per way), ``static``, ``frozen``, ``lora``
+        (each the evaluation dict: metric, predictions...), ``lora_model``
+        (tokenizer, model).
+    """
+    from . import tasks
+    from ..data.squad import squad_metrics
+    rec = record[task]
+    train_rows, test = data["train"], data["test"]
+    if task == "sentiment":
+        static, clf = tasks.glove_logistic_regression(train_rows, test)
+        static["clf"] = clf
+        frozen = tasks.frozen_logistic_regression(task, train_rows, test)
+        names = ("static: GloVe average + logistic regression",
+                 "frozen MiniLM (mean pooling) + logistic regression")
+    elif task == "pos":
+        static = tasks.most_frequent_tag(train_rows, test)
+        frozen = tasks.frozen_logistic_regression(task, train_rows, test)
+        names = ("static: most frequent tag of the word",
+                 "frozen MiniLM (first piece) + logistic regression")
+    else:
+        import time
+        t = time.perf_counter()
+        answers = [tasks.lexical_overlap_answer(e.question, e.context) for e in test]
+        static = {**squad_metrics(answers, test), "pred": answers, "trainable": 0,
+                  "seconds": 0.0, "run_seconds": time.perf_counter() - t}
+        tok, model = tasks.load_trained(task, "frozen")
+        frozen = {**tasks.evaluate(task, model, tok, test), "seconds": rec["frozen"]["train_seconds"],
+                  "trainable": rec["frozen"]["trainable"]}
+        names = ("static: lexical-overlap span (no training)", "frozen MiniLM + linear start/end head")
+    tok, model = tasks.load_trained(task, "lora")
+    lora = tasks.evaluate(task, model, tok, test)
+    key = "f1" if task == "qa" else "accuracy"
+    checks = [("lora", lora)] + ([("frozen", frozen)] if task == "qa" else [])
+    for way, got in checks:
+        if abs(got[key] - rec[way]["test"][key]) > 0.2:
+            raise AssertionError(f"shipped {task}/{way} gives {got[key]:.2f}, the record says "
+                                 f"{rec[way]['test'][key]:.2f}: retrain or fix the artefact")
+    rows = {names[0]: static, names[1]: frozen,
+            "full fine-tuning": {**rec["full"]["test"], "seconds": rec["full"]["train_seconds"],
+                                 "trainable": rec["full"]["trainable"]},
+            "LoRA r=8 + head": {**lora, "seconds": rec["lora"]["train_seconds"],
+                                "trainable": rec["lora"]["trainable"]}}
+    label = "test F1 (%)" if task == "qa" else "test accuracy (%)"
+    table = four_way_table({k: {"metric": v[key], **v} for k, v in rows.items()}, label)
+    if task == "qa":
+        table.insert(0, "test exact match (%)", [v["exact_match"] for v in rows.values()])
+    return {"table": table, "static": static, "frozen": frozen, "lora": lora, "lora_model": (tok, model)}
