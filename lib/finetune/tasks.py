@@ -360,15 +360,16 @@ def _save_entry(task: str, key: str, value: dict) -> dict:
     return record
 
 
-def main_train(tasks, threads: int = 1, seed: int = 0) -> dict:
+def main_train(tasks, threads: int = 1, seed: int = 0, ways=None) -> dict:
     torch.set_num_threads(threads)
     record = {}
     plan = {"sentiment": dict(epochs=1.0, eval_every=25), "pos": dict(epochs=1.0, eval_every=10),
             "qa": dict(epochs=1.0, eval_every=8)}
     for task in tasks:
         data = task_data(task, seed)
-        ways = ["frozen", "lora", "full"] if RECIPES[task]["frozen"] else ["lora", "full"]
-        for way in ways:
+        todo = [w for w in ("frozen", "lora", "full") if RECIPES[task][w] is not None
+                and (not ways or w in ways)]
+        for way in todo:
             t = time.perf_counter()
             print(f"[train] {task} / {way}", flush=True)
             _, model, result = train_way(task, way, data, seed=seed, **plan[task])
@@ -379,10 +380,4 @@ def main_train(tasks, threads: int = 1, seed: int = 0) -> dict:
             record = _save_entry(task, way, result)
             print(f"[train] {task} / {way}: test {result['test']} in {time.perf_counter() - t:.0f} s",
                   flush=True)
-        if task == "sentiment":   # more points for the learning curve vs number of examples
-            for n in (150,):
-                _, _, small = train_way(task, "full", data, n_train=n, seed=seed, progress=True)
-                record = _save_entry(task, f"full_n{n}",
-                                     {k: small[k] for k in ("test", "train_seconds", "n_train", "steps")})
-                print(f"[train] {task} / full, {n} examples: test {small['test']}", flush=True)
     return record
