@@ -25,7 +25,7 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
   # torch first and exactly 2.13.0: that CPU wheel is on this machine's disk; any other
   # spec pulls several GB of CUDA builds. On other machines pip fetches it from PyPI.
   "$VPY" -m pip install -q "torch==2.13.0" 2>&1 | grep -v "is ignored" || true
-  "$VPY" -m pip install -q -e ".[book,grading,dev]" 2>&1 | grep -v -e "is ignored" -e "^ *!!" || true
+  "$VPY" -m pip install -q -e ".[book,grading,dev,serve]" 2>&1 | grep -v -e "is ignored" -e "^ *!!" || true
   "$VPY" -c "import ctxembed, torch, transformers, myst_nb, otter" \
     || { echo "[setup] the Python install failed; see the pip output above" >&2; exit 1; }
   echo "$want" > "$stamp"
@@ -33,6 +33,8 @@ fi
 
 log "WordNet for NLTK, and the corpora built from it (cached in ~/.cache/ctxembed)"
 "$VPY" -m ctxembed.data
+log "WSD: WordNet sense inventory and the unknown-sense threshold (cached in ~/.cache/ctxembed/wsd)"
+HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false "$VPY" -m ctxembed.wsd prepare
 
 if ! command -v npm >/dev/null 2>&1; then
   log "installing Debian npm (for the widget JavaScript and MathJax the site serves itself)"
