@@ -17,6 +17,8 @@ Example
 >>> glue("answer", 42, display=False)
 >>> claim(0.53 > 0.38, "the contextual classifier beats chance")
 >>> quiz([mc("2 + 2?", {"4": "Right.", "5": "No."}, correct="4")])   # doctest: +SKIP
+>>> mc("2 + 2?", {"5": "No.", "4": "Right."}, correct=1)["answers"][1]["correct"]
+True
 """
 
 from __future__ import annotations
@@ -61,13 +63,16 @@ def claim(condition: bool, sentence: str) -> None:
                          "supports it. Rewrite that sentence (or glue the value) and rebuild.")
 
 
-def mc(question: str, answers: Mapping[str, str], correct: str | Sequence[str]) -> dict:
+def mc(question: str, answers: Mapping[str, str],
+       correct: int | str | Sequence[int | str] = 0) -> dict:
     """A multiple-choice question for :func:`quiz`.
 
-    ``answers`` maps each choice to its feedback; ``correct`` names the right choice(s)
-    (several make it a "choose all that apply" question).
+    ``answers`` maps each choice to its feedback; ``correct`` names the right choice(s),
+    by text or by position (default: the first; several make it "choose all that apply").
     """
-    right = {correct} if isinstance(correct, str) else set(correct)
+    names = list(answers)
+    picks = [correct] if isinstance(correct, (int, str)) else list(correct)
+    right = {names[c] if isinstance(c, int) else c for c in picks}
     unknown = right - set(answers)
     if unknown:
         raise ValueError(f"correct choice(s) {sorted(unknown)} are not among the answers")

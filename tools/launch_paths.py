@@ -15,7 +15,8 @@ Chapters run before exercises, so a chapter cannot lean on otter-grader that an 
 Colab cell installed.
 
 **Binder** (``binder``): a fresh venv built from ``binder/`` alone, the way repo2docker
-does: ``binder/requirements.txt`` (its PyTorch CPU index is unreachable offline, so PyPI's
+does: its base environment (:data:`REPO2DOCKER_BASE`: kernel and notebook runner), then
+``binder/requirements.txt`` (its PyTorch CPU index is unreachable offline, so PyPI's
 ``torch==2.13.0`` is installed first and that line dropped), then ``binder/postBuild`` run
 from the root of the clone. Each notebook runs where Binder opens it, inside the clone, with
 a fresh copy of the HOME that ``postBuild`` left.
@@ -57,6 +58,9 @@ TORCH = "torch==2.13.0"   # first, always: any other spec downloads GBs of CUDA 
 COLAB_PREINSTALLED = ["transformers>=4.40,<6", "numpy>=1.26", "pandas>=2", "matplotlib>=3.8",
                       "ipywidgets>=8.1,<9", "scikit-learn>=1.4", "nltk>=3.8", "tqdm",
                       "pyarrow>=14", "requests", "ipykernel>=6", "nbconvert>=7"]
+# What repo2docker's base image brings before binder/ is read: the notebook server and kernel
+# (jupyterlab there; its notebook runner here).
+REPO2DOCKER_BASE = ["ipykernel>=6", "nbconvert>=7"]
 COLAB_STARTUP = '''\
 # Imitates Colab: its notebooks run with google.colab importable (tools/launch_paths.py).
 import sys, types
@@ -114,6 +118,7 @@ def _run(cmd, cwd=None, env=None, log=None, timeout=None):
                           timeout=timeout)
     if log is not None:
         log.write(f"$ {' '.join(map(str, cmd))}\n{proc.stdout}\n{proc.stderr}\n")
+        log.flush()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n"
                            f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
@@ -203,6 +208,8 @@ class LaunchPaths:
         py = make_venv(venv, self.log)
         env = _base_env(home, venv)
         _run([py, "-m", "pip", "install", "-q", TORCH], env=env, log=self.log)
+        # repo2docker's base environment has the notebook server; its runner stands in here
+        _run([py, "-m", "pip", "install", "-q", *REPO2DOCKER_BASE], env=env, log=self.log)
         req = self.clone / "binder" / "requirements.txt"
         kept = [line for line in req.read_text().splitlines()
                 if "download.pytorch.org" not in line]      # unreachable offline
