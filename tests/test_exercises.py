@@ -78,9 +78,9 @@ def test_masters_are_outside_the_book_and_the_student_folders():
 
 # Answers read off each exercise's widget: a blank in the student notebook, filled in the solution.
 WIDGET_ANSWERS = {
-    "ch01_static_vs_contextual": ["odd_bank", "river_choices"],
+    "ch01_static_vs_contextual": ["closest_choice", "separated"],
     "ch02_elmo": ["layer0_cosine", "closest_to_A_layer2", "senses_separated_layer2"],
-    "ch03_bert": ["cls_top_token_layer6", "cls_self_layers"],
+    "ch03_bert": ["identical_layers", "most_changed_layer_B"],
 }
 # A line that is only a blank: `...`, or `name = ...`, possibly with a comment.
 BLANK = re.compile(r"^\s*(?:[\w.]+\s*=\s*)?\.\.\.\s*(?:#.*)?$", re.MULTILINE)

@@ -143,10 +143,14 @@ def _base_env(home: Path, venv: Path | None) -> dict:
     return env
 
 
-def make_venv(venv: Path, log) -> Path:
+def make_venv(venv: Path, log, env: dict) -> Path:
+    """A fresh venv with a current pip, as Colab and repo2docker have (the pip bundled with
+    ``venv`` may be too old to parse ``name @ git+file://...``)."""
     base = getattr(sys, "_base_executable", sys.executable)
     _run([base, "-m", "venv", str(venv)], log=log)
-    return venv / "bin" / "python"
+    py = venv / "bin" / "python"
+    _run([py, "-m", "pip", "install", "-q", "--upgrade", "pip"], env=env, log=log)
+    return py
 
 
 class LaunchPaths:
@@ -173,8 +177,8 @@ class LaunchPaths:
         home = self.work / "colab-build-home"
         home.mkdir(exist_ok=True)
         shutil.rmtree(venv, ignore_errors=True)
-        py = make_venv(venv, self.log)
         env = _base_env(home, venv)
+        py = make_venv(venv, self.log, env)
         _run([py, "-m", "pip", "install", "-q", TORCH], env=env, log=self.log)
         _run([py, "-m", "pip", "install", "-q", *COLAB_PREINSTALLED], env=env, log=self.log)
         self.report.setup_seconds["colab"] = time.perf_counter() - start
@@ -205,8 +209,8 @@ class LaunchPaths:
         shutil.rmtree(venv, ignore_errors=True)
         shutil.rmtree(home, ignore_errors=True)
         home.mkdir()
-        py = make_venv(venv, self.log)
         env = _base_env(home, venv)
+        py = make_venv(venv, self.log, env)
         _run([py, "-m", "pip", "install", "-q", TORCH], env=env, log=self.log)
         # repo2docker's base environment has the notebook server; its runner stands in here
         _run([py, "-m", "pip", "install", "-q", *REPO2DOCKER_BASE], env=env, log=self.log)
