@@ -15,6 +15,8 @@ where its code lives:
 ``ctxembed.wsd``          word-sense disambiguation from vectors
 ``ctxembed.viz``          plots and the widget explorers that work on the static site
 ``ctxembed.grading``      ``ctxembed-grade``: sandboxed autograding of the exercises
+``ctxembed.compare``      static vs ELMo vs BERT measured: sense separation, contextuality
+                          per layer (Ethayarajh 2019), the summary table (chapter 5)
 ========================  ==================================================================
 
 Dependencies run one way: ``core`` and ``data`` import nothing else of the course,
