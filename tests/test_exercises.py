@@ -81,6 +81,8 @@ WIDGET_ANSWERS = {
     "ch01_static_vs_contextual": ["closest_choice", "separated"],
     "ch02_elmo": ["layer0_cosine", "closest_to_A_layer2", "senses_separated_layer2"],
     "ch03_bert": ["identical_layers", "most_changed_layer_B"],
+    "ch04_finetuning": ["predicted_answer_q1", "exactly_right"],
+    "ch05_wsd": ["spring_clusters", "best_ari_word"],
 }
 # A line that is only a blank: `...`, or `name = ...`, possibly with a comment.
 BLANK = re.compile(r"^\s*(?:[\w.]+\s*=\s*)?\.\.\.\s*(?:#.*)?$", re.MULTILINE)
