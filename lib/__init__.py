@@ -17,6 +17,7 @@ where its code lives:
                           (chapter 4; ``python -m ctxembed.finetune train``)
 ``ctxembed.viz``          plots and the widget explorers that work on the static site
 ``ctxembed.grading``      ``ctxembed-grade``: sandboxed autograding of the exercises
+``ctxembed.book``         page helpers: ``glue`` (also off the book), ``claim``, ``quiz``
 ``ctxembed.compare``      static vs ELMo vs BERT measured: sense separation, contextuality
                           per layer (Ethayarajh 2019), the summary table (chapter 5)
 ========================  ==================================================================

@@ -132,17 +132,22 @@ def test_random_weights_attend_almost_uniformly_unlike_the_trained_model(enc):
     assert attention_entropy(real) < 0.9
 
 
-def test_attention_explorer_is_linked_for_the_static_site(enc):
-    """Views are precomputed in Stacks switched by client-side links (no kernel needed)."""
+def test_attention_explorer_shows_every_head_and_is_linked_for_the_static_site(enc):
+    """Views are precomputed in Stacks switched by client-side links (no kernel needed):
+    per layer a grid of all heads, and each head enlarged as a table with its tokens."""
     import ipywidgets as widgets
 
     from ctxembed.bert.internals import attention_explorer
 
-    box = attention_explorer(
-        ["The bank approved my loan."], heads=(0, 1), encoder=enc)
-    layer_stack = box.children[-1].children[0]
-    assert isinstance(layer_stack, widgets.Stack) and len(layer_stack.children) == enc.num_layers
-    assert all(len(s.children) == 2 for s in layer_stack.children)
-    # one link per layer's head stack, one for the layer stack, one for the sentence stack
-    assert len(box.links) == enc.num_layers + 2
+    box = attention_explorer(["The bank approved my loan."], encoder=enc)
+    heads = enc.model.config.num_attention_heads
+    (grids,), (enlarged,) = box.grid_stacks, box.head_stacks
+    assert isinstance(grids, widgets.Stack) and len(grids.children) == enc.num_layers
+    assert len(enlarged.children) == enc.num_layers
+    assert all(len(s.children) == heads for s in enlarged.children)
+    table = enlarged.children[0].children[0].value
+    n_tokens = len(enc.tokenizer("The bank approved my loan.")["input_ids"])
+    assert "approved" in table and table.count("<td") == n_tokens ** 2
+    # one link per layer's head stack, the grid and enlarged stacks, the sentence stack
+    assert len(box.links) == enc.num_layers + 3
     assert {(l.source[1], l.target[1]) for l in box.links} == {("index", "selected_index")}

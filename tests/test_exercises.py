@@ -22,6 +22,7 @@ MASTERS = ROOT / "instructor" / "masters"
 NAMES = sorted(p.stem for p in MASTERS.glob("*.md"))
 sys.path.insert(0, str(ROOT / "tools"))
 import build_exercises  # noqa: E402
+import colab_cells  # noqa: E402
 
 
 def _nb(folder: str, name: str):
@@ -77,9 +78,9 @@ def test_masters_are_outside_the_book_and_the_student_folders():
 
 # Answers read off each exercise's widget: a blank in the student notebook, filled in the solution.
 WIDGET_ANSWERS = {
-    "ch01_static_vs_contextual": ["odd_bank", "river_choices"],
+    "ch01_static_vs_contextual": ["closest_choice", "separated"],
     "ch02_elmo": ["layer0_cosine", "closest_to_A_layer2", "senses_separated_layer2"],
-    "ch03_bert": ["cls_top_token_layer6", "cls_self_layers"],
+    "ch03_bert": ["identical_layers", "most_changed_layer_B"],
     "ch04_finetuning": ["predicted_answer_q1", "exactly_right"],
     "ch05_wsd": ["spring_clusters", "best_ari_word"],
 }
@@ -95,11 +96,14 @@ def test_student_notebook_setup_and_messages():
     for name in NAMES:
         nb = _nb("exercises", name)
         text = _text(nb)
-        setup = next(c for c in nb.cells if "google.colab" in c.source)
+        setup = nb.cells[0]     # first: before otter's init cell, which needs what it installs
         assert 'if "google.colab" in sys.modules:' in setup.source
-        assert "ctxembed-course @ git+https://github.com/ctxembed/contextual-embeddings-course" in setup.source
+        url, _ = colab_cells.repository()
+        assert f'REPO = "{url}"' in setup.source and "ctxembed-course @ git+{REPO}" in setup.source
+        assert "import otter" in nb.cells[1].source
         assert "otter-grader" in setup.source
-        assert f"exercises/{name}.ipynb" in setup.source               # fetches its own file
+        assert f'here = "{name}.ipynb"' in setup.source                # fetches its own file
+        assert 'f"{RAW}/exercises/{here}"' in setup.source
         assert "otter_ignore" in setup.metadata.get("tags", [])      # never run when grading
         assert "grader = otter.Notebook(" in text
         for question in nb.metadata["otter"]["tests"]:

@@ -28,3 +28,17 @@ def test_nearest_centroid_by_hand():
     assert clf.predict([[1.0, 0.2], [0.2, 1.0]]) == ["a", "b"]
     assert leave_one_out_accuracy(X, ["a", "a", "b", "b"]) == 1.0
     assert chance_accuracy(["a", "a", "b", "b"]) == 0.5
+
+
+def test_one_tie_rule_random_among_tied_senses():
+    # Identical vectors: every sense ties. predict draws uniformly among the tied senses
+    # (seeded), leave-one-out scores that draw's expectation: exactly chance.
+    X = np.ones((6, 3))
+    senses = ["b.n.02"] * 4 + ["a.n.01"] * 2
+    clf = NearestSenseCentroid(random_state=0).fit(X, senses)
+    draws = clf.predict(np.ones((400, 3)))
+    assert set(draws) == {"a.n.01", "b.n.02"}
+    assert 0.4 < draws.count("a.n.01") / 400 < 0.6      # not "the sense seen most often"
+    assert clf.predict(np.ones((5, 3))) == NearestSenseCentroid(0).fit(X, senses).predict(
+        np.ones((5, 3)))                                  # reproducible
+    assert leave_one_out_accuracy(X, senses) == 0.5 == chance_accuracy(senses)

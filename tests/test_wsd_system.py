@@ -93,12 +93,16 @@ def test_targets_by_word_token_position_or_span_are_the_same_use():
     assert np.allclose(wsd.vectors([sentence], [9]), wsd.vectors([sentence], ["bank"], [1]))
 
 
-def test_static_word_vectors_can_only_pick_the_most_common_sense():
+def test_static_word_vectors_cannot_tell_uses_apart():
+    """One vector per word type: every sense ties for every use, whatever the sentence."""
     data = _curated("spring")
-    data = data[~((data.sense == "water") & (data.index % 2 == 0))]     # water: fewest uses
     wsd = WSDSystem(features="static-word").fit(list(data.sentence), list(data.form), list(data.sense))
-    most_common = data.sense.value_counts().idxmax()
-    assert set(wsd.predict(list(data.sentence), list(data.form))) == {most_common}
+    for pred in wsd.predict_details(list(data.sentence), list(data.form)):
+        confidences = [c for _, c in pred.alternatives]
+        assert max(confidences) - min(confidences) < 1e-3
+    # so the prediction is the tie rule's seeded uniform draw, the same on every run
+    assert wsd.predict(list(data.sentence), list(data.form)) == \
+        wsd.predict(list(data.sentence), list(data.form))
 
 
 def test_a_sense_the_system_never_saw_is_flagged_unknown():

@@ -99,6 +99,20 @@ def _tag(cell, tag):
         tags.append(tag)
 
 
+def colab_cell_first(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Move the Colab install cell before otter's init cell (``import otter``).
+
+    otter assign puts its init cell first; on Colab that cell would fail, since otter is
+    what the Colab cell installs. The Colab cell does nothing elsewhere, so first is safe.
+    """
+    colab = [i for i, c in enumerate(nb.cells)
+             if c.cell_type == "code" and "google.colab" in c.source]
+    if len(colab) != 1:
+        raise RuntimeError(f"expected one Colab cell in the exercise, found {len(colab)}")
+    nb.cells.insert(0, nb.cells.pop(colab[0]))
+    return nb
+
+
 def dumps(nb) -> str:
     return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -119,14 +133,14 @@ def build_one(master: Path, workdir: Path) -> dict[str, object]:
     solution = nbformat.read(dist / "autograder" / f"{name}.ipynb", as_version=4)
     (zip_path,) = (dist / "autograder").glob("*.zip")
 
-    student = normalise(student, "ex")
+    student = normalise(colab_cell_first(student), "ex")
     for cell in student.cells:
         src = cell.source if isinstance(cell.source, str) else "".join(cell.source)
         if cell.cell_type == "code" and src.lstrip().startswith("grader.check"):
             # On the site the exercise page shows no failing test output; in Jupyter tags do nothing.
             _tag(cell, "remove-output")
 
-    solution = normalise(solution, "sol")
+    solution = normalise(colab_cell_first(solution), "sol")
     # The autograder notebook carries hidden tests in its metadata: publish only the public ones.
     solution.metadata["otter"] = copy.deepcopy(student.metadata["otter"])
     hidden = json.dumps(solution.metadata["otter"])

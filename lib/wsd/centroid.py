@@ -6,6 +6,17 @@ a new use the sense whose centroid is most similar (cosine). With static
 vectors every use of a word has the same vector, so it can do no better than
 always guessing one sense; with contextual vectors it can.
 
+The tie rule (one rule, used everywhere in the course)
+-----------------------------------------------------
+When several senses' centroids are equally similar to a use (within 1e-9, e.g.
+identical vectors), the prediction is a *uniform random choice among the tied
+senses*. :meth:`NearestSenseCentroid.predict` makes that choice with a seeded
+generator (``random_state``); :func:`leave_one_out_accuracy` scores its
+expectation exactly (credit ``1 / number of tied senses`` when the right sense is
+among them). So with static vectors, where every sense ties, the accuracy is
+exactly chance (:func:`chance_accuracy`), never an artefact of how sense names
+happen to sort.
+
 Example
 -------
 >>> from ctxembed.data.polysemy import polysemy_sentences
@@ -25,11 +36,22 @@ import numpy as np
 from ..core.similarity import cosine_matrix
 
 
-def _predict(scores: np.ndarray, senses: Sequence[str], counts: dict[str, int]) -> str:
-    """Best-scoring sense; ties (equal vectors) go to the sense seen most often."""
+TIE_TOLERANCE = 1e-9
+
+
+def tied_senses(scores: np.ndarray, senses: Sequence[str]) -> list[str]:
+    """The senses whose score is the best one (within :data:`TIE_TOLERANCE`)."""
     best = scores.max()
-    tied = [s for s, v in zip(senses, scores) if v >= best - 1e-9]
-    return max(tied, key=lambda s: (counts[s], s))
+    return [s for s, v in zip(senses, scores) if v >= best - TIE_TOLERANCE]
+
+
+def _predict(scores: np.ndarray, senses: Sequence[str], counts=None, rng=None) -> str:
+    """Best-scoring sense; a tie is a uniform random choice among the tied senses."""
+    tied = tied_senses(scores, senses)
+    if len(tied) == 1:
+        return tied[0]
+    rng = np.random.default_rng(0) if rng is None else rng
+    return tied[int(rng.integers(len(tied)))]
 
 
 class NearestSenseCentroid:
@@ -39,7 +61,13 @@ class NearestSenseCentroid:
     -------
     >>> clf = NearestSenseCentroid().fit(X_train, senses_train)
     >>> clf.predict(X_test)
+
+    Ties are a uniform random choice among the tied senses, drawn from a generator
+    seeded with ``random_state`` (see the module's tie rule).
     """
+
+    def __init__(self, random_state: int = 0):
+        self.random_state = random_state
 
     def fit(self, X, senses) -> "NearestSenseCentroid":
         """X: (n, d) vectors of labelled uses; senses: n labels."""
@@ -57,13 +85,16 @@ class NearestSenseCentroid:
         return cosine_matrix(np.atleast_2d(X), self.centroids_)
 
     def predict(self, X) -> list[str]:
-        return [_predict(row, self.senses_, self.counts_) for row in self.scores(X)]
+        rng = np.random.default_rng(self.random_state)
+        return [_predict(row, self.senses_, rng=rng) for row in self.scores(X)]
 
 
 def leave_one_out_accuracy(X, senses, groups=None) -> float:
     """Leave-one-out accuracy of :class:`NearestSenseCentroid`.
 
-    Ties count as a random guess among the tied senses (expected credit).
+    Ties follow the module's one tie rule (a uniform random choice among the tied
+    senses), scored by its exact expectation: credit ``1 / len(tied)`` when the right
+    sense is tied for best.
     Each use is classified by centroids computed from all *other* uses (of the
     same word when ``groups`` gives each row's word). Shapes: X (n, d), senses
     and groups length n.
@@ -78,9 +109,9 @@ def leave_one_out_accuracy(X, senses, groups=None) -> float:
             train = idx[idx != i]
             clf = NearestSenseCentroid().fit(X[train], senses[train])
             scores = clf.scores(X[i])[0]
-            tied = [s for s, v in zip(clf.senses_, scores) if v >= scores.max() - 1e-9]
-            # A tie is broken at random: expected credit 1/len(tied). With static
-            # vectors every sense ties, which is exactly chance level.
+            tied = tied_senses(scores, clf.senses_)
+            # Expected credit of the random tie-break. With static vectors every
+            # sense ties, which is exactly chance level.
             correct += (senses[i] in tied) / len(tied)
     return correct / len(X)
 

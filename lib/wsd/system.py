@@ -8,8 +8,8 @@ static vectors as a baseline). Three classifiers:
 ``method``      prediction                                                    ``confidence``
 ==============  ============================================================  ======================
 ``"centroid"``  the sense whose mean unit vector is most cosine-similar        softmax of the cosines
-                (:class:`~ctxembed.wsd.centroid.NearestSenseCentroid`; ties    at ``temperature``
-                go to the sense seen most often)
+                (:class:`~ctxembed.wsd.centroid.NearestSenseCentroid`; a tie  at ``temperature``
+                is a seeded uniform choice among the tied senses)
 ``"knn"``       majority of the ``k`` most cosine-similar training uses        share of the votes
                 (scikit-learn ``KNeighborsClassifier``)
 ``"logreg"``    scikit-learn ``LogisticRegression`` on unit vectors             its probability

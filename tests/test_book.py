@@ -1,0 +1,51 @@
+"""ctxembed.book: what the chapters rely on to stay true and to run anywhere."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from ctxembed import book
+
+
+def test_glue_works_without_myst_nb(monkeypatch, capsys):
+    # On Colab myst-nb is not installed: glue must not fail, and shows the value if asked.
+    monkeypatch.setitem(sys.modules, "myst_nb", None)        # makes `import myst_nb` fail
+    book.glue("answer", 42, display=False)
+    assert book.GLUED["answer"] == 42
+    book.glue("shown", 0.5)                                   # display=True: printed
+    assert "0.5" in capsys.readouterr().out
+
+
+def test_claim_fails_with_the_sentence_to_rewrite():
+    book.claim(2 > 1, "two is more than one")
+    with pytest.raises(book.ClaimError, match="the river bank is closest"):
+        book.claim(False, "the river bank is closest")
+
+
+def test_questions_for_the_self_check():
+    q = book.mc("2 + 2?", {"4": "Right.", "5": "No."})          # first answer correct
+    assert q["type"] == "multiple_choice"
+    assert [a["correct"] for a in q["answers"]] == [True, False]
+    assert book.mc("?", {"a": "", "b": "", "c": ""}, correct=["a", 2])["type"] == "many_choice"
+    with pytest.raises(ValueError, match="not among the answers"):
+        book.mc("?", {"a": ""}, correct="b")
+    n = book.numeric("1/3?", 1 / 3, 0.01, "Right.")
+    lo, hi = n["answers"][0]["range"]
+    assert lo < 1 / 3 < hi and n["answers"][1]["type"] == "default"
+
+
+def test_quiz_embeds_questions_and_script_in_the_output():
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    InteractiveShell.instance()
+    with capture_output() as out:
+        book.quiz([book.mc("Static vectors per word?", {"one": "Right.", "many": "No."})])
+    data = [o.data for o in out.outputs]
+    assert any("text/html" in d for d in data)
+    script = next(d["application/javascript"] for d in data if "application/javascript" in d)
+    assert "Static vectors per word?" in script           # questions travel with the page
+    with pytest.raises(ValueError):
+        book.quiz([])
