@@ -16,7 +16,8 @@ Baselines:
 - ``"lesk"``: simplified Lesk, NLTK's :func:`nltk.wsd.lesk` (gloss-context word overlap)
   restricted to the candidate senses;
 - ``"static-word"``: the centroid classifier on GloVe vectors of the word (one vector
-  per word, so every sense ties and the tie rule picks the most common training sense);
+  per word, so every sense ties and the tie rule, a seeded uniform choice among the tied
+  senses, makes it a chance-level guess);
 - ``"static-context"``: the centroid classifier on the mean GloVe vector of the other
   words of the sentence.
 
@@ -49,7 +50,7 @@ from .inventory import _cache_dir, gloss_sentence, wordnet_inventory
 from .system import WSDSystem, predictions_table
 from .vectors import use_vectors
 
-EVAL_VERSION = 3
+EVAL_VERSION = 4   # bump when a change to the methods or the tie rule changes cached results
 BASELINES = ("most-frequent-sense", "lesk", "static-word", "static-context")
 
 
