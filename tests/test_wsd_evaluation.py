@@ -28,7 +28,7 @@ def test_contextual_methods_beat_the_baselines(result):
     for method in ("knn", "logreg"):     # context-average GloVe vectors come close to these
         assert result.accuracy(method) > max(result.accuracy(b) for b in
                                              ("most-frequent-sense", "lesk", "static-word")) + 0.1
-    # one vector per word cannot tell senses apart: no better than the most common training sense
+    # one vector per word cannot tell senses apart: no better than the tie rule's seeded uniform choice
     assert result.accuracy("static-word") < result.accuracy("centroid") - 0.15
 
 
