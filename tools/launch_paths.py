@@ -63,12 +63,17 @@ COLAB_PREINSTALLED = ["transformers>=4.40,<6", "numpy>=1.26", "pandas>=2", "matp
 REPO2DOCKER_BASE = ["ipykernel>=6", "nbconvert>=7"]
 COLAB_STARTUP = '''\
 # Imitates Colab: its notebooks run with google.colab importable (tools/launch_paths.py).
-import sys, types
+import importlib.machinery, sys, types
+# A real module has a spec: libraries probe Colab with importlib.util.find_spec("google.colab")
+# (accelerate does), which raises ValueError on a module whose __spec__ is None.
 _colab = types.ModuleType("google.colab")
+_colab.__spec__ = importlib.machinery.ModuleSpec("google.colab", None)
 try:
     import google as _google            # a namespace package (protobuf) may be there
 except ImportError:
     _google = types.ModuleType("google")
+    _google.__spec__ = importlib.machinery.ModuleSpec("google", None, is_package=True)
+    _google.__path__ = []
     sys.modules["google"] = _google
 _google.colab = _colab
 sys.modules["google.colab"] = _colab
