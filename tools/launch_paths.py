@@ -57,10 +57,10 @@ TORCH = "torch==2.13.0"   # first, always: any other spec downloads GBs of CUDA 
 # or the course package: a notebook's Colab cell must install those.
 COLAB_PREINSTALLED = ["transformers>=4.40,<6", "numpy>=1.26", "pandas>=2", "matplotlib>=3.8",
                       "ipywidgets>=8.1,<9", "scikit-learn>=1.4", "nltk>=3.8", "tqdm",
-                      "pyarrow>=14", "requests", "ipykernel>=6", "nbconvert>=7"]
+                      "pyarrow>=14", "requests", "ipykernel>=6.29,<7", "nbconvert>=7"]
 # What repo2docker's base image brings before binder/ is read: the notebook server and kernel
 # (jupyterlab there; its notebook runner here).
-REPO2DOCKER_BASE = ["ipykernel>=6", "nbconvert>=7"]
+REPO2DOCKER_BASE = ["ipykernel>=6.29,<7", "nbconvert>=7"]
 COLAB_STARTUP = '''\
 # Imitates Colab: its notebooks run with google.colab importable (tools/launch_paths.py).
 import importlib.machinery, sys, types
