@@ -165,6 +165,11 @@ class LoadedPage:
             'script[type="application/vnd.jupyter.widget-view+json"]').count()
         self.render_timeout = False
         if self.widget_views:
+            # The widget JavaScript loads when a widget comes near the viewport (widgets/lazy.js):
+            # scroll to the first one, as a reader does.
+            self.page.evaluate("""() => { const s = document.querySelector(
+                'script[type="application/vnd.jupyter.widget-view+json"]');
+                if (s && s.parentElement) s.parentElement.scrollIntoView(); }""")
             # html-manager renders each view next to its <script> placeholder.
             try:
                 self.page.wait_for_function(
