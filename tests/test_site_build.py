@@ -86,6 +86,53 @@ def run_linkchecker(site: Path) -> dict:
             "returncode": proc.returncode, "stderr": proc.stderr[-2000:]}
 
 
+class _LinksAndIds(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        for key in ("id", "name") if tag == "a" else ("id",):
+            if a.get(key):
+                self.ids.add(a[key])
+        if tag == "a" and a.get("href"):
+            self.hrefs.append(a["href"])
+
+
+def check_anchors(site: Path) -> tuple[int, list[str]]:
+    """Every ``page.html#anchor`` / ``#anchor`` link of the site's pages names an existing id.
+
+    LinkChecker reports each URL once, so this walks every link of every page itself.
+    Returns (anchors checked, problems).
+    """
+    parsed: dict[Path, _LinksAndIds] = {}
+
+    def parse(page: Path) -> _LinksAndIds:
+        if page not in parsed:
+            parser = _LinksAndIds()
+            parser.feed(page.read_text(encoding="utf-8"))
+            parsed[page] = parser
+        return parsed[page]
+
+    checked, problems = 0, []
+    for page in [p for p in site.rglob("*.html") if "_static" not in p.parts and "_sources" not in p.parts]:
+        for href in parse(page).hrefs:
+            if "#" not in href or re.match(r"[a-z][a-z0-9+.-]*:", href):
+                continue
+            target, anchor = href.split("#", 1)
+            if not anchor:
+                continue
+            file = (page.parent / target.split("?")[0]).resolve() if target else page
+            if not file.is_file() or file.suffix != ".html":
+                continue  # a missing page is LinkChecker's to report
+            checked += 1
+            if anchor not in parse(file).ids:
+                problems.append(f"{page.relative_to(site)}: {href}")
+    return checked, problems
+
+
 @pytest.fixture(scope="module")
 def links():
     _need()
@@ -97,13 +144,15 @@ def test_every_internal_link_anchor_and_image_resolves(links):
     assert not links["broken"], f"{len(links['broken'])} broken internal link(s): {links['broken'][:10]}"
     assert not links["bad_anchors"], (f"{len(links['bad_anchors'])} link(s) to a missing anchor: "
                                       f"{links['bad_anchors'][:10]}")
+    anchors_checked, missing = check_anchors(SITE)
+    assert not missing, f"{len(missing)} link(s) to a missing anchor: {missing[:10]}"
     EXTERNAL_LIST.parent.mkdir(parents=True, exist_ok=True)
     EXTERNAL_LIST.write_text("# External links of the built site, not checked offline; check them with\n"
                              "#   linkchecker --check-extern _build/html/index.html\n"
                              + "\n".join(links["external"]) + "\n")
-    print(f"\nlinks: {len(links['internal'])} internal URLs checked ({len(links['anchors'])} with an "
-          f"anchor, {len(links['images'])} images), 0 broken; {len(links['external'])} external "
-          f"listed in {EXTERNAL_LIST.relative_to(REPO)}")
+    print(f"\nlinks: {len(links['internal'])} distinct internal URLs checked by LinkChecker "
+          f"({len(links['images'])} images), {anchors_checked} anchor links, 0 broken; "
+          f"{len(links['external'])} external listed in {EXTERNAL_LIST.relative_to(REPO)}")
 
 
 def test_external_links_are_listed(links):
@@ -163,7 +212,8 @@ def test_every_figure_has_a_meaningful_alt_text():
             alt = re.search(r'\balt="([^"]*)"', tag)
             src = (re.search(r'\bsrc="([^"]{0,60})', tag) or [None, "?"])[1]
             # Sphinx falls back to the file name ("_images/ab12.png"): that is no alt text either.
-            if (alt is None or _GENERIC_ALT.match(alt.group(1)) or len(alt.group(1)) < 15
+            figure = "_images/" in src or src.startswith("data:")   # a notebook's figure
+            if (alt is None or _GENERIC_ALT.match(alt.group(1)) or (figure and len(alt.group(1)) < 15)
                     or re.search(r"\.(png|jpe?g|svg|webp|gif)$", alt.group(1), re.I)):
                 problems.append(f"{page.relative_to(SITE)}: {src}... alt={alt.group(1) if alt else None!r}")
     # Widget views are <img> inside the embedded widget state (JSON): alt is escaped there.
@@ -256,18 +306,18 @@ def test_previous_next_follow_chapter_then_its_exercise_then_solutions():
 # Build profiles
 # --------------------------------------------------------------------------- #
 def _hidden_test_snippets() -> list[str]:
-    """Code lines that only the hidden tests of the otter masters have (never to be published)."""
-    hidden, public = [], set()
+    """The code of each hidden test of the otter masters, whitespace-normalised (never published)."""
+    snippets = []
     for master in (REPO / "instructor" / "masters").glob("*.md"):
         text = master.read_text(encoding="utf-8")
         for block in re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```", text, re.S):
-            lines = [ln.strip() for ln in block.splitlines() if len(ln.strip()) > 30
-                     and not ln.strip().startswith(("#", '"""', ":"))]
-            if re.search(r"^hidden:\s*true", block, re.M):
-                hidden += lines
-            else:
-                public.update(lines)
-    return [ln for ln in dict.fromkeys(hidden) if ln not in public]
+            if not re.search(r"^hidden:\s*true", block, re.M):
+                continue
+            code = block.split("# END TEST CONFIG", 1)[-1]
+            code = " ".join(code.split())
+            if len(code) >= 40:
+                snippets.append(code)
+    return snippets
 
 
 def _site_text(site: Path) -> str:
@@ -289,7 +339,7 @@ def test_instructor_build_has_solutions_and_grading_but_no_hidden_tests():
     _need()
     assert list((SITE / "solutions").glob("*.html")), "the instructor build has no solution pages"
     assert (SITE / "instructors.html").is_file(), "the instructor build has no grading page"
-    text = _site_text(SITE)
+    text = " ".join(_site_text(SITE).split())
     leaked = [s for s in _hidden_test_snippets() if s in text]
     assert not leaked, f"hidden tests published in {SITE}: {leaked[:3]}"
 
@@ -299,11 +349,46 @@ def test_student_build_has_no_solutions_grading_or_hidden_tests():
     assert not (STUDENT_SITE / "solutions").exists(), "the student build publishes solutions/"
     assert not (STUDENT_SITE / "instructors.html").exists(), "the student build has the grading page"
     assert list((STUDENT_SITE / "exercises").glob("*.html")), "the student build has no exercises"
-    text = _site_text(STUDENT_SITE)
+    text = " ".join(_site_text(STUDENT_SITE).split())
     for html in content_pages(STUDENT_SITE):
         body = html.read_text(encoding="utf-8")
         assert not re.search(r'href="[^"]*solutions/[^"]*\.html', body), f"{html.name} links to a solution"
         assert 'href="instructors.html' not in body and 'href="../instructors.html' not in body, \
             f"{html.name} links to the grading page"
+    assert _hidden_test_snippets(), "no hidden test found in instructor/masters: is the check blind?"
     leaked = [s for s in _hidden_test_snippets() if s in text]
     assert not leaked, f"hidden tests published in the student build: {leaked[:3]}"
+
+
+def _site_profile():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("site_profile", REPO / "tools" / "site_profile.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_student_toc_drops_solutions_and_grading_pages_only():
+    sp = _site_profile()
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
+    student = sp.student_toc(toc)
+    files = [c["file"] for part in student["parts"] for c in part["chapters"]]
+    every = [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    assert not [f for f in files if f.startswith("solutions/") or f == "instructors"]
+    assert files == [f for f in every if not f.startswith("solutions/") and f != "instructors"]
+    assert "execution" in files and any(f.startswith("exercises/") for f in files)
+
+
+def test_repository_setting_comes_from_the_environment(tmp_path, monkeypatch):
+    sp = _site_profile()
+    config = yaml.safe_load((REPO / "_config.yml").read_text())
+    assert sp.profile_config(config, None) is None, "no override: _config.yml is used as it is"
+    forked = sp.profile_config(config, "someone/course-fork")
+    assert forked["repository"]["url"] == "https://github.com/someone/course-fork"
+    assert forked["repository"]["branch"] == config["repository"]["branch"]
+    with pytest.raises(SystemExit, match="owner/name"):
+        sp.profile_config(config, "not a repository")
+    monkeypatch.setenv("CTXEMBED_REPOSITORY", "someone/course-fork")
+    sp.main(["--student", "--out", str(tmp_path)])
+    assert (tmp_path / "_toc_student.yml").is_file() and (tmp_path / "_config.yml").is_file()

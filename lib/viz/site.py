@@ -13,7 +13,9 @@ Listed in ``_config.yml`` (``sphinx.extra_extensions: [ctxembed.viz.site]``). It
   an estimated reading time and the execution time of the last build;
 - links each page's "previous" / "next" along a reading path: each chapter, then its
   exercise, then the next chapter; then the solutions; then the remaining pages;
-- leaves MathJax (1.1 MB of JavaScript) off pages that have no maths and no widgets.
+- leaves MathJax (1.1 MB of JavaScript) off pages that have no maths and no widgets;
+- replaces the theme's fontawesome.js (1.45 MB of JavaScript on every page) by Font Awesome's
+  stylesheet (tools/fetch_fontawesome.sh): the same icons.
 
 The directive's body gives the summaries, one ``docname: summary`` per line; a chapter
 without one gets the first sentence of its front-matter description or first paragraph::
@@ -344,4 +346,51 @@ def setup(app):
     app.connect("html-page-context", _add_description)
     app.connect("html-page-context", _prev_next)
     app.connect("html-page-context", _drop_unneeded_mathjax, priority=900)
+    app.connect("build-finished", _swap_icon_script)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
+
+
+# --------------------------------------------------------------------------- #
+# Icons from a stylesheet instead of 1.45 MB of JavaScript
+# --------------------------------------------------------------------------- #
+FONTAWESOME_CSS = "_static/fontawesome/css/all.min.css"   # tools/fetch_fontawesome.sh
+_FA_SCRIPT = re.compile(r'\s*<script defer src="(?P<rel>[^"]*?)_static/scripts/fontawesome\.js[^"]*"></script>')
+_FA_PRELOAD = re.compile(r'\s*<link rel="preload" as="script" href="[^"]*_static/scripts/fontawesome\.js[^"]*"\s*/?>')
+
+
+def use_fontawesome_css(html: str) -> str:
+    """``html`` with the theme's fontawesome.js replaced by Font Awesome's stylesheet."""
+    m = _FA_SCRIPT.search(html)
+    if not m:
+        return html
+    link = f'\n  <link rel="stylesheet" href="{m.group("rel")}{FONTAWESOME_CSS}" />'
+    html = _FA_SCRIPT.sub(link, html, count=1)
+    return _FA_PRELOAD.sub("", html)
+
+
+def _swap_icon_script(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    out = Path(app.outdir)
+    if not (out / FONTAWESOME_CSS).is_file():
+        # Sphinx copies html_extra_path only when it writes pages: copy the icons' folder here.
+        import shutil
+
+        for extra in app.config.html_extra_path:
+            folder = Path(app.confdir) / extra / Path(FONTAWESOME_CSS).parent.parent
+            if (folder / "css" / "all.min.css").is_file():
+                shutil.copytree(folder, out / Path(FONTAWESOME_CSS).parent.parent, dirs_exist_ok=True)
+                break
+    if not (out / FONTAWESOME_CSS).is_file():
+        from sphinx.util import logging
+
+        logging.getLogger(__name__).warning(
+            f"{FONTAWESOME_CSS} is missing (run tools/fetch_fontawesome.sh): pages keep fontawesome.js")
+        return
+    for page in out.rglob("*.html"):
+        if "_static" in page.parts:
+            continue
+        text = page.read_text(encoding="utf-8")
+        new = use_fontawesome_css(text)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
