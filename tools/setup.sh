@@ -42,7 +42,7 @@ if ! command -v npm >/dev/null 2>&1; then
 fi
 bash tools/fetch_widget_js.sh
 bash tools/fetch_mathjax.sh
-bash tools/fetch_fontawesome.sh
+"$PY" tools/fetch_fontawesome.py
 
 if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null 2>&1 \
    && ! [ -x "${CTXEMBED_CHROMIUM:-/usr/bin/chromium}" ]; then

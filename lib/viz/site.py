@@ -15,7 +15,7 @@ Listed in ``_config.yml`` (``sphinx.extra_extensions: [ctxembed.viz.site]``). It
   exercise, then the next chapter; then the solutions; then the remaining pages;
 - leaves MathJax (1.1 MB of JavaScript) off pages that have no maths and no widgets;
 - replaces the theme's fontawesome.js (1.45 MB of JavaScript on every page) by Font Awesome's
-  stylesheet (tools/fetch_fontawesome.sh): the same icons.
+  stylesheet (tools/fetch_fontawesome.py): the same icons.
 
 The directive's body gives the summaries, one ``docname: summary`` per line; a chapter
 without one gets the first sentence of its front-matter description or first paragraph::
@@ -353,7 +353,7 @@ def setup(app):
 # --------------------------------------------------------------------------- #
 # Icons from a stylesheet instead of 1.45 MB of JavaScript
 # --------------------------------------------------------------------------- #
-FONTAWESOME_CSS = "_static/fontawesome/css/all.min.css"   # tools/fetch_fontawesome.sh
+FONTAWESOME_CSS = "_static/fontawesome/css/all.min.css"   # tools/fetch_fontawesome.py
 _FA_SCRIPT = re.compile(r'\s*<script defer src="(?P<rel>[^"]*?)_static/scripts/fontawesome\.js[^"]*"></script>')
 _FA_PRELOAD = re.compile(r'\s*<link rel="preload" as="script" href="[^"]*_static/scripts/fontawesome\.js[^"]*"\s*/?>')
 
@@ -385,7 +385,7 @@ def _swap_icon_script(app, exception) -> None:
         from sphinx.util import logging
 
         logging.getLogger(__name__).warning(
-            f"{FONTAWESOME_CSS} is missing (run tools/fetch_fontawesome.sh): pages keep fontawesome.js")
+            f"{FONTAWESOME_CSS} is missing (run tools/fetch_fontawesome.py): pages keep fontawesome.js")
         return
     for page in out.rglob("*.html"):
         if "_static" in page.parts:
