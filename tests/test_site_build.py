@@ -392,3 +392,23 @@ def test_repository_setting_comes_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("CTXEMBED_REPOSITORY", "someone/course-fork")
     sp.main(["--student", "--out", str(tmp_path)])
     assert (tmp_path / "_toc_student.yml").is_file() and (tmp_path / "_config.yml").is_file()
+
+
+def test_anchor_check_finds_a_missing_anchor(tmp_path):
+    (tmp_path / "a.html").write_text('<h1 id="top">A</h1><a href="b.html#here">ok</a>'
+                                     '<a href="b.html#gone">bad</a><a href="#top">self</a>'
+                                     '<a href="https://example.org/#x">external</a>')
+    (tmp_path / "b.html").write_text('<h2 id="here">B</h2>')
+    checked, problems = check_anchors(tmp_path)
+    assert checked == 3 and problems == ["a.html: b.html#gone"]
+
+
+def test_icon_script_is_replaced_by_the_stylesheet():
+    from ctxembed.viz.site import use_fontawesome_css
+
+    page = ('<link rel="preload" as="script" href="../_static/scripts/fontawesome.js?digest=1" />\n'
+            '  <script defer src="../_static/scripts/fontawesome.js?digest=1"></script>\n<p>x</p>')
+    new = use_fontawesome_css(page)
+    assert "fontawesome.js" not in new
+    assert '<link rel="stylesheet" href="../_static/fontawesome/css/all.min.css" />' in new
+    assert use_fontawesome_css("<p>no theme script</p>") == "<p>no theme script</p>"
