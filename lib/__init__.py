@@ -13,8 +13,12 @@ where its code lives:
                           explorer (chapter 2)
 ``ctxembed.bert``         BERT written out by hand, masked-LM pretraining (chapter 3)
 ``ctxembed.wsd``          word-sense disambiguation from vectors
+``ctxembed.finetune``     task heads, the fine-tuning loop, label alignment, QA spans, LoRA
+                          (chapter 4; ``python -m ctxembed.finetune train``)
 ``ctxembed.viz``          plots and the widget explorers that work on the static site
 ``ctxembed.grading``      ``ctxembed-grade``: sandboxed autograding of the exercises
+``ctxembed.compare``      static vs ELMo vs BERT measured: sense separation, contextuality
+                          per layer (Ethayarajh 2019), the summary table (chapter 5)
 ========================  ==================================================================
 
 Dependencies run one way: ``core`` and ``data`` import nothing else of the course,

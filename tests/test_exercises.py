@@ -80,6 +80,8 @@ WIDGET_ANSWERS = {
     "ch01_static_vs_contextual": ["odd_bank", "river_choices"],
     "ch02_elmo": ["layer0_cosine", "closest_to_A_layer2", "senses_separated_layer2"],
     "ch03_bert": ["cls_top_token_layer6", "cls_self_layers"],
+    "ch04_finetuning": ["predicted_answer_q1", "exactly_right"],
+    "ch05_wsd": ["spring_clusters", "best_ari_word"],
 }
 # A line that is only a blank: `...`, or `name = ...`, possibly with a comment.
 BLANK = re.compile(r"^\s*(?:[\w.]+\s*=\s*)?\.\.\.\s*(?:#.*)?$", re.MULTILINE)

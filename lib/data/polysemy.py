@@ -1,8 +1,8 @@
 """The course's curated sense-labelled sentences for seven ambiguous words.
 
 Written for this course: everyday sentences for bank, apple, key, light, run, bark and
-spring, each sense with eight or nine uses, stored in ``polysemy_sentences.tsv`` beside
-this module. Chapters 1, 2 and 5 read them.
+spring, two to four senses each, eight or nine uses per sense, stored in
+``polysemy_sentences.tsv`` beside this module. Chapters 1, 2 and 5 read them.
 
 Example
 -------
@@ -24,7 +24,8 @@ def polysemy_sentences() -> pd.DataFrame:
     """The course's curated sense-labelled sentences (written for this course).
 
     Seven ambiguous words (bank, apple, key, light, run, bark, spring) with two
-    or three senses each and eight or nine everyday sentences per sense.
+    to four senses each (four for light and run) and eight or nine everyday
+    sentences per sense. Lines starting with ``#`` in the file are comments.
 
     Returns
     -------
@@ -33,4 +34,4 @@ def polysemy_sentences() -> pd.DataFrame:
     """
     path = files("ctxembed.data") / "polysemy_sentences.tsv"
     with path.open(encoding="utf-8") as fh:
-        return pd.read_csv(fh, sep="\t")
+        return pd.read_csv(fh, sep="\t", comment="#")

@@ -1,26 +1,29 @@
 """The grading child: the only place a student's code runs.
 
-It runs in its own process, in a fresh temporary folder that holds nothing but a copy of the
-submission, with a memory limit (``RLIMIT_AS``), a file-size limit and, from the moment student
-code starts, a Python audit hook that refuses:
-
-- opening any file the parent listed as protected (by device and inode, so relative paths,
-  symlinks and hard links do not get round it): the masters, the autograder zip, the solutions;
-- starting processes (``subprocess``, ``os.system``, ``os.fork``, ``exec``, ``posix_spawn``),
-  loading C libraries with ``ctypes``, signalling other processes, and walking the garbage
-  collector (which would reach the hook's own state).
+It runs in its own process (forked from a server that preloaded torch, transformers, the course
+library and the encoder), in a fresh folder that holds nothing but a copy of the submission,
+with a memory limit (``RLIMIT_AS``), a file-size limit, a pids limit (a cgroup when the machine
+offers one, else ``RLIMIT_NPROC`` for non-root users), at most 64 threads, and, from the moment
+student code starts, the in-process guard of :mod:`ctxembed.grading.guard` (audit hooks that
+refuse writes outside the folder, sockets, processes, protected and foreign reads; a snapshot of
+the interpreter restored before the hidden tests run). In ``bwrap`` mode all of this runs inside
+a bubblewrap sandbox (read-only filesystem but the worker's scratch folder, no network, own PID
+namespace); see :mod:`ctxembed.grading.sandbox`.
 
 It never sees a test's expected output. Grading is in two phases over a message channel:
 
 1. the child runs the notebook's code cells and reports each cell's error, if any;
-2. the parent then sends the *source* of each test example; the child runs it in (a copy of)
-   the notebook's namespace, as doctest would, and sends back what it printed or raised.
+2. the parent then sends the *source* of each test example; the guard's test runner (armed
+   before student code, holding the only copy of the run's nonce) restores the snapshot, runs
+   each example in (a copy of) the notebook's namespace, as doctest would, and sends back what
+   it printed or raised.
 
-The parent compares those outputs with the expected ones, which stay in the parent. Whatever the
-student's code patches or forges inside this process, it can only change the outputs it returns,
-which is no more than answering the questions.
+The parent compares those outputs with the expected ones, which stay in the parent. Messages
+without the nonce (anything student code could write to the channel) only ever inform the
+parent's report (which cell was running), never the score.
 
-The parent's wall-clock timeout kills this process's whole process group.
+The parent's wall-clock timeout kills this process's whole process group (or, in ``bwrap``
+mode, every process in the sandbox but its server).
 """
 
 from __future__ import annotations
@@ -59,6 +62,9 @@ class ConnChannel:
     def fds(self):
         return {self.conn.fileno()}
 
+    def raw_fds(self):
+        return self.conn.fileno(), self.conn.fileno()
+
     def recv(self):
         return json.loads(self.conn.recv_bytes(MAX_MESSAGE))
 
@@ -71,6 +77,9 @@ class StreamChannel:
 
     def fds(self):
         return {self.rfd, self.wfd}
+
+    def raw_fds(self):
+        return self.rfd, self.wfd
 
     def send(self, obj) -> None:
         data = json.dumps(obj).encode()
@@ -120,46 +129,36 @@ class Bounded(io.TextIOBase):
 # --------------------------------------------------------------------------- #
 # Sandbox
 # --------------------------------------------------------------------------- #
-def install_audit_hook(protected: set, blocked: list) -> None:
-    """Refuse protected files, new processes, ctypes, foreign signals and gc walking."""
-    _stat, _fspath, _getpid, _isinstance, _str, _int = os.stat, os.fspath, os.getpid, isinstance, str, int
-    _protected = frozenset(tuple(x) for x in protected)
-    _me = _getpid()
-    _deny_events = frozenset({
-        "subprocess.Popen", "os.system", "os.fork", "os.forkpty", "os.exec", "os.posix_spawn",
-        "os.spawn", "os.startfile", "ctypes.dlopen", "ctypes.dlsym",
-        "gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys.addaudithook",
-    })
-    _record = blocked.append
+def join_cgroup(path) -> bool:
+    """Move this process into the pids cgroup ``path`` (made by the parent); False if it cannot."""
+    if not path:
+        return False
+    try:
+        with open(os.path.join(path, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+        return True
+    except OSError:
+        return False
 
-    def _audit(event, args):
-        if event == "open" or event == "os.link" or event == "shutil.copyfile":
-            target = args[0]
-            if _isinstance(target, _int):
-                return
+
+def _processes_of_uid(uid: int) -> int:
+    n = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
             try:
-                st = _stat(_fspath(target))
-            except Exception:
-                return
-            if (st.st_dev, st.st_ino) in _protected:
-                if len(blocked) < 50:
-                    _record(f"read of a protected file ({_str(target)[:200]})")
-                raise PermissionError(f"grading sandbox: {target} is not readable during grading")
-        elif event in _deny_events:
-            if len(blocked) < 50:
-                _record(event)
-            raise PermissionError(f"grading sandbox: {event} is not allowed during grading")
-        elif event in ("os.kill", "os.killpg"):
-            if args[0] not in (0, _me) and args[1] != 0:
-                if len(blocked) < 50:
-                    _record(f"{event}{tuple(args)}")
-                raise PermissionError("grading sandbox: signalling other processes is not allowed")
-
-    sys.addaudithook(_audit)
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    n += 1
+            except OSError:
+                pass
+    return n
 
 
-def set_limits(memory_bytes: int | None, file_bytes: int = 64 * 2**20) -> None:
-    """RLIMIT_AS = current address space + ``memory_bytes``; cap file size; no core dumps."""
+def set_limits(memory_bytes: int | None, file_bytes: int = 64 * 2**20, nproc_extra: int | None = None) -> None:
+    """RLIMIT_AS = current address space + ``memory_bytes``; cap file size; no core dumps.
+
+    ``nproc_extra``: also cap ``RLIMIT_NPROC`` at this user's current processes + that many
+    (threads count too). The kernel ignores ``RLIMIT_NPROC`` for root, hence the cgroup.
+    """
     if memory_bytes:
         vm = 0
         try:
@@ -173,6 +172,11 @@ def set_limits(memory_bytes: int | None, file_bytes: int = 64 * 2**20) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if nproc_extra and os.getuid() != 0:
+        n = _processes_of_uid(os.getuid()) + nproc_extra
+        soft, hard = resource.getrlimit(resource.RLIMIT_NPROC)
+        if hard == resource.RLIM_INFINITY or n < hard:
+            resource.setrlimit(resource.RLIMIT_NPROC, (n, n))
 
 
 def close_inherited_fds(keep) -> None:
@@ -208,6 +212,17 @@ def preload(load_model: bool = False) -> None:
             ctxembed.load_glove()
         except Exception:
             pass
+    from . import guard
+    guard.snapshot()   # taken here, once; every fork inherits it
+
+
+def not_dumpable() -> None:
+    """No process of the same user may ptrace this one or read its /proc/<pid>/mem (inherited by forks)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)   # PR_SET_DUMPABLE, 0
+    except Exception:
+        pass
 
 
 # --------------------------------------------------------------------------- #
@@ -240,8 +255,7 @@ def _shell():
     return InteractiveShell.instance(config=c)
 
 
-def _run_cells(chan, cells: list[str]):
-    shell = _shell()
+def _run_cells(chan, shell, cells: list[str]):
     env = shell.user_ns
     errors = []
     for i, src in enumerate(cells):
@@ -265,60 +279,21 @@ def _run_cells(chan, cells: list[str]):
     return env, errors
 
 
-def _run_examples(env: dict, cases: list[list[str]]) -> list[list[dict]]:
-    """Run each test case's examples the way doctest does, in a copy of the namespace."""
-    import __future__
-
-    sys.displayhook = sys.__displayhook__
-    results = []
-    for sources in cases:
-        globs = dict(env)   # like doctest.DocTest: each case gets its own copy
-        case = []
-        for src in sources:
-            out = Bounded()
-            old = sys.stdout, sys.stderr
-            sys.stdout = sys.stderr = out
-            exc = None
-            try:
-                exec(compile(src, "<hidden test>", "single", 0, True), globs)
-            except BaseException as e:  # noqa: BLE001
-                exc = traceback.format_exception_only(type(e), e)[-1]
-            finally:
-                sys.stdout, sys.stderr = old
-            case.append({"got": out.getvalue(), "exc": exc})
-        results.append(case)
-    del __future__
-    return results
-
-
-class _Stamped:
-    """Adds the run's nonce to every message, so stray writes to the channel are ignored."""
-
-    __slots__ = ("_chan", "_send")
-
-    def __init__(self, chan, nonce: str):
-        self._chan = chan
-        self._send = lambda obj, _c=chan, _n=nonce: _c.send({**obj, "nonce": _n})
-
-    def send(self, obj) -> None:
-        self._send(obj)
-
-    def recv(self):
-        return self._chan.recv()
-
-    def fds(self):
-        return self._chan.fds()
-
-
 def child_main(chan, job: dict) -> None:
-    """Run one submission. ``job``: workdir, submission, memory, protected, threads."""
+    """Run one submission. ``job``: workdir, submission, memory, protected, threads, nonce, cgroup, guard."""
+    from . import guard
+
     blocked: list = []
-    chan = _Stamped(chan, job.pop("nonce", ""))
     try:
         os.chdir(job["workdir"])
         os.environ["HOME"] = job["workdir"]
+        os.environ["TMPDIR"] = job["workdir"]
         os.environ["IPYTHONDIR"] = os.path.join(job["workdir"], ".ipython")
         os.environ["MPLCONFIGDIR"] = os.path.join(job["workdir"], ".mpl")
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = os.path.join(job["workdir"], ".torchinductor")
+        os.environ["TRITON_CACHE_DIR"] = os.path.join(job["workdir"], ".triton")
+        import tempfile
+        tempfile.tempdir = job["workdir"]
         try:
             import torch
             torch.set_num_threads(int(job.get("threads", 1)))
@@ -327,14 +302,27 @@ def child_main(chan, job: dict) -> None:
         with open(job["submission"], encoding="utf-8") as f:
             nb = json.load(f)
         cells = code_cells(nb)
+        in_cgroup = join_cgroup(job.get("cgroup"))
         close_inherited_fds(chan.fds())
-        set_limits(job.get("memory"))
-        install_audit_hook(set(map(tuple, job.get("protected", []))), blocked)
-        env, errors = _run_cells(chan, cells)
-        chan.send({"type": "executed", "errors": errors, "blocked": list(blocked)})
-        msg = chan.recv()
-        outputs = _run_examples(env, msg["cases"]) if msg.get("type") == "probes" else []
-        chan.send({"type": "outputs", "cases": outputs, "blocked": list(blocked)})
+        set_limits(job.get("memory"), nproc_extra=None if in_cgroup else 64)
+        shell = _shell()
+        rfd, wfd = chan.raw_fds()
+        if job.get("guard", True):
+            snap = guard.snapshot()
+            guard.cap_threads()
+            guard.refuse_fork_exec()
+            frozen = guard.new_freeze_flag()
+            guard.install_policy_hook(os.path.realpath(job["workdir"]), set(map(tuple, job.get("protected", []))),
+                                      blocked, job.get("tmp_prefix") or "/nonexistent/", frozen)
+            test_threads: set = set()
+            guard.install_freeze_hook(frozen, test_threads)
+            guard.install_tests_hook(rfd, wfd, job.pop("nonce", ""), snap, blocked, test_threads)
+            del frozen, test_threads, snap
+        else:   # only for testing the OS sandbox on its own: no in-process layer at all
+            guard.install_tests_hook(rfd, wfd, job.pop("nonce", ""), guard.snapshot(), blocked, set())
+        audit, event = sys.audit, guard.TESTS_EVENT
+        env, errors = _run_cells(chan, shell, cells)
+        audit(event, errors, env)   # runs the tests and exits; never returns
     except BaseException as e:  # noqa: BLE001
         try:
             chan.send({"type": "fatal", "error": f"{type(e).__name__}: {str(e)[:300]}",
@@ -371,5 +359,94 @@ def stream_entry() -> None:
     child_main(chan, job)
 
 
+def _kill_others() -> None:
+    """Kill every process of this PID namespace but its init (1) and this server; reap ours."""
+    import signal
+
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) not in (1, me):
+            try:
+                os.kill(int(entry), signal.SIGKILL)
+            except OSError:
+                pass
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid == 0:
+            break
+
+
+def _wait_child(pid: int, ctl) -> int | None:
+    """Wait for the child, or for the parent's kill request; return its exit code (negative: signal)."""
+    import select
+    import signal
+
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if select.select([ctl], [], [], 0.05)[0]:
+            data = ctl.recv(4096)
+            if not data:                      # the grader went away
+                _kill_others()
+                os._exit(0)
+            if json.loads(data).get("type") == "kill":
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+                _kill_others()
+                try:
+                    _, status = os.waitpid(pid, 0)
+                    return os.waitstatus_to_exitcode(status)
+                except ChildProcessError:
+                    return -signal.SIGKILL
+
+
+def server_entry(ctl_fd: int) -> None:
+    """``python -m ctxembed.grading.child --server FD``: one worker's preloading server (bwrap mode).
+
+    Runs inside the sandbox. Preloads once, then for each job (a JSON message on the control
+    socket, with the submission's channel socket attached) forks a child that runs it, waits
+    for it (or kills it on request), kills whatever else it left in the PID namespace and
+    reports the exit code.
+    """
+    import socket
+
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    preload(load_model=True)
+    not_dumpable()
+    ctl = socket.socket(fileno=ctl_fd)
+    ctl.send(json.dumps({"type": "ready"}).encode())
+    while True:
+        msg, fds, _, _ = socket.recv_fds(ctl, MAX_MESSAGE, 1)
+        if not msg:
+            _kill_others()
+            os._exit(0)
+        job = json.loads(msg)
+        if not fds:
+            continue
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setsid()
+                ctl.close()
+                child_main(StreamChannel(fds[0], fds[0]), job)
+            finally:
+                os._exit(0)
+        os.close(fds[0])
+        code = _wait_child(pid, ctl)
+        _kill_others()
+        ctl.send(json.dumps({"type": "exited", "code": code}).encode())
+
+
 if __name__ == "__main__":
-    stream_entry()
+    if len(sys.argv) == 3 and sys.argv[1] == "--server":
+        server_entry(int(sys.argv[2]))
+    else:
+        stream_entry()

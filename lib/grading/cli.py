@@ -19,6 +19,7 @@ import csv
 import os
 import re
 import shutil
+import subprocess
 import sys
 import time
 import unicodedata
@@ -30,16 +31,51 @@ REPO = Path(__file__).resolve().parent.parent.parent
 DIST = Path(os.environ.get("CTXEMBED_MASTERS", REPO / "instructor" / "masters")).parent / "dist"
 
 
-def resolve_assignment(value: str) -> Path:
-    """An autograder zip path, or an exercise name looked up in the instructor dist folder."""
+def masters_dir() -> Path:
+    return Path(os.environ.get("CTXEMBED_MASTERS", REPO / "instructor" / "masters"))
+
+
+def build_autograder(name: str, quiet: bool = False) -> Path:
+    """Build ``name``'s autograder zip from its master with tools/build_exercises.py (~1 min)."""
+    masters = masters_dir()
+    if not any((masters / f"{name}{ext}").is_file() for ext in (".md", ".ipynb")):
+        known = sorted(p.stem for p in masters.glob("*.md") if p.stem.lower() != "readme")
+        raise SystemExit(f"ctxembed-grade: no exercise {name!r}: no master {masters / (name + '.md')} "
+                         f"(exercises: {', '.join(known) or 'none'}); or pass an autograder .zip path")
+    tool = REPO / "tools" / "build_exercises.py"
+    if not tool.is_file():
+        raise SystemExit(f"ctxembed-grade: {tool} is missing: build the autograder from a clone of the course repository")
+    if not quiet:
+        print(f"[grade] the autograder for {name} is not built yet: building it now from "
+              f"{masters / name}.md (tools/build_exercises.py, about a minute)", file=sys.stderr)
+    proc = subprocess.run([sys.executable, str(tool), "--masters", str(masters), name],
+                          env={**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")},
+                          capture_output=True, text=True)
+    zip_path = DIST / f"{name}-autograder.zip"
+    if proc.returncode != 0 or not zip_path.is_file():
+        raise SystemExit(f"ctxembed-grade: building the autograder for {name} failed:\n"
+                         f"{(proc.stdout + proc.stderr)[-3000:]}")
+    return zip_path
+
+
+def resolve_assignment(value: str, build: bool = True, quiet: bool = False) -> Path:
+    """An autograder zip path, or an exercise name looked up in the instructor dist folder.
+
+    An exercise whose autograder has not been built yet (a fresh clone) is built from its
+    master first, unless ``build`` is False.
+    """
     p = Path(value)
-    if p.suffix == ".zip" and p.is_file():
-        return p
+    if p.suffix == ".zip":
+        if p.is_file():
+            return p
+        raise SystemExit(f"ctxembed-grade: {p} does not exist")
     candidate = DIST / f"{value}-autograder.zip"
     if candidate.is_file():
         return candidate
-    raise SystemExit(f"ctxembed-grade: no autograder zip {value!r} (looked for {candidate}); "
-                     f"build it with tools/build_exercises.py or pass a .zip path")
+    if not build:
+        raise SystemExit(f"ctxembed-grade: no autograder zip {value!r} (looked for {candidate}); "
+                         f"drop --no-build to build it, or run tools/build_exercises.py {value}")
+    return build_autograder(value, quiet=quiet)
 
 
 def default_protected() -> list[Path]:
@@ -135,19 +171,21 @@ def grade_folder(submissions, assignment, out, *, workers=2, timeout=120.0, memo
     """Grade every file in ``submissions``; write ``out/gradebook.csv`` and ``out/feedback/``."""
     root, out = Path(submissions), Path(out)
     files = find_submissions(root)
+    protect = list(default_protected() if protect is None else protect)
+    protect += [root, out]   # other students' notebooks and earlier feedback are not readable either
     grader = Grader(assignment, timeout=timeout, memory_mb=memory_mb, workers=workers,
-                    isolation=isolation, protect=default_protected() if protect is None else protect)
+                    isolation=isolation, protect=protect)
     if not quiet:
-        print(f"[grade] {len(files)} file(s), {grader.workers} worker(s), isolation={grader.isolation}, "
+        print(f"[grade] isolation={grader.isolation}: {grader.isolation_summary}", file=sys.stderr)
+        print(f"[grade] {len(files)} file(s), {grader.workers} worker(s), "
               f"limits {timeout:g} s / {memory_mb} MB per submission", file=sys.stderr)
     start = time.monotonic()
-    grader.warm_up()
+    try:
+        grader.warm_up()
+        results = _grade_all(grader, files, quiet)
+    finally:
+        grader.close()
 
-    def progress(r):
-        if not quiet:
-            print(f"[grade] {r.status:12s} {r.total:5g}/{r.possible:g}  {Path(r.file).name}", file=sys.stderr)
-
-    results = grader.grade_many(files, progress=progress)
     mtimes = {}
     for r, f in zip(results, files):
         r.student = student_of(f, root)
@@ -156,9 +194,20 @@ def grade_folder(submissions, assignment, out, *, workers=2, timeout=120.0, memo
     questions = grader.assignment.questions
     write_gradebook(results, questions, out / "gradebook.csv", root)
     write_feedback(results, out / "feedback", grader.assignment.name)
+    (out / "isolation.txt").write_text(f"isolation={grader.isolation}: {grader.isolation_summary}\n",
+                                       encoding="utf-8")
     if not quiet:
-        print(f"[grade] done in {time.monotonic() - start:.1f} s: {out / 'gradebook.csv'}", file=sys.stderr)
+        print(f"[grade] done in {time.monotonic() - start:.1f} s (isolation={grader.isolation}): "
+              f"{out / 'gradebook.csv'}", file=sys.stderr)
     return results
+
+
+def _grade_all(grader: Grader, files, quiet: bool) -> list[Result]:
+    def progress(r):
+        if not quiet:
+            print(f"[grade] {r.status:12s} {r.total:5g}/{r.possible:g}  {Path(r.file).name}", file=sys.stderr)
+
+    return grader.grade_many(files, progress=progress)
 
 
 def export_gradescope(assignment: Path, out: Path) -> Path:
@@ -183,7 +232,12 @@ def main(argv=None) -> int:
     g.add_argument("--workers", "-j", type=int, default=max(1, min(4, os.cpu_count() or 1)))
     g.add_argument("--timeout", type=float, default=120.0, help="seconds per submission (default 120)")
     g.add_argument("--memory", type=int, default=2048, help="MB of extra memory per submission (default 2048)")
-    g.add_argument("--isolation", choices=["auto", "forkserver", "fresh", "docker"], default="auto")
+    g.add_argument("--isolation", choices=["auto", "bwrap", "forkserver", "fresh", "docker"], default="auto",
+                   help="auto (default): bwrap when bubblewrap works here, else forkserver (the "
+                        "in-process guard only); docker: only when asked for (needs an image with "
+                        "the course library)")
+    g.add_argument("--no-build", action="store_true",
+                   help="fail instead of building an assignment's autograder that is not built yet")
     g.add_argument("--protect", type=Path, action="append",
                    help="a file/folder submissions may not read (default: instructor/ and solutions/)")
     g.add_argument("--keep", choices=["latest", "best"], default="latest",
@@ -201,7 +255,7 @@ def main(argv=None) -> int:
         return 0
     if not args.submissions.is_dir():
         raise SystemExit(f"ctxembed-grade: {args.submissions} is not a folder")
-    grade_folder(args.submissions, resolve_assignment(args.assignment), args.out,
+    grade_folder(args.submissions, resolve_assignment(args.assignment, build=not args.no_build, quiet=args.quiet), args.out,
                  workers=args.workers, timeout=args.timeout, memory_mb=args.memory,
                  isolation=args.isolation, protect=args.protect, keep=args.keep, quiet=args.quiet)
     return 0

@@ -6,15 +6,17 @@ classes parse them and compute the scores (points, partial credit per test case)
 comparison of a test's output with its expected output is done here, in the parent, so that
 expected outputs never enter the process that runs student code.
 
-Isolation modes:
+Isolation modes (:mod:`ctxembed.grading.sandbox` says what each stops):
 
-- ``"forkserver"`` (default without Docker): a forkserver process imports torch, transformers,
-  ctxembed and the encoder once; each submission is a fresh fork of it (own process, own session,
-  memory limit, killed with its whole process group at the time limit). About 1 s of overhead per
-  submission instead of ~10 s of imports.
-- ``"fresh"``: a new ``python -m ctxembed.grading.child`` per submission (slower, nothing shared).
-- ``"docker"``: the same child inside ``docker run --network=none --memory=...`` (used when
-  ``docker info`` works; not tested on the machine this was written on).
+- ``"bwrap"`` (default when bubblewrap works here): one sandbox per worker, started once; inside
+  it a server imports torch, transformers, ctxembed and the encoder, then forks a child per
+  submission. The scratch folder is emptied and every process but the server killed after each
+  submission.
+- ``"forkserver"`` (the fallback): the same preloading server without an OS sandbox; only the
+  in-process guard (:mod:`ctxembed.grading.guard`). About 1 s of overhead per submission.
+- ``"fresh"``: a new ``python -m ctxembed.grading.child`` per submission (slow: ~10 s of imports).
+- ``"docker"``: the same child inside ``docker run --network=none --memory=...`` (only when asked
+  for; not tested on the machine this was written on).
 """
 
 from __future__ import annotations
@@ -22,12 +24,15 @@ from __future__ import annotations
 import doctest
 import io
 import json
+import itertools
 import multiprocessing as mp
 import os
+import queue
 import secrets
 import select
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -39,7 +44,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import sandbox
 from .child import MAX_MESSAGE, StreamChannel
+from .sandbox import docker_available  # noqa: F401  (kept importable from here)
 
 MAX_SUBMISSION_BYTES = 20 * 2**20
 
@@ -165,15 +172,6 @@ class _StreamEnd(StreamChannel):
             return None
 
 
-def docker_available() -> bool:
-    if not shutil.which("docker"):
-        return False
-    try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=15).returncode == 0
-    except Exception:
-        return False
-
-
 def protected_inodes(paths) -> list[list[int]]:
     """(device, inode) of every file under ``paths``: the child refuses to open them."""
     found = []
@@ -186,6 +184,113 @@ def protected_inodes(paths) -> list[list[int]]:
             st = f.stat()
             found.append([st.st_dev, st.st_ino])
     return found
+
+
+# --------------------------------------------------------------------------- #
+# bwrap: one sandboxed preloading server per worker
+# --------------------------------------------------------------------------- #
+class _SandboxServer:
+    """A bubblewrap sandbox running ``child.py --server``; grades one submission at a time."""
+
+    _ids = itertools.count()
+
+    def __init__(self, scratch_root: Path, hide, cgroup_name: str | None):
+        # Started from the thread that will outlive it: --die-with-parent follows the parent *thread*.
+        self.scratch = Path(tempfile.mkdtemp(prefix="w", dir=scratch_root))
+        self.cgroup = sandbox.make_pids_cgroup(cgroup_name) if cgroup_name else None
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        argv = sandbox.bwrap_argv(self.scratch, scratch_root, hide=hide)
+        argv += [sys.executable, "-m", "ctxembed.grading.child", "--server", str(theirs.fileno())]
+        if self.cgroup is not None:
+            argv = ["/bin/sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', str(self.cgroup), *argv]
+        self.log = tempfile.TemporaryFile()
+        # A minimal environment: the sandbox can read its own init's (bwrap's) environment.
+        keep = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "VIRTUAL_ENV", "PYTHONPATH", "NLTK_DATA",
+                "HF_HOME", "TZ")
+        env = {k: v for k, v in os.environ.items() if k in keep or k.startswith("CTXEMBED_")}
+        env = {**env, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+               "TOKENIZERS_PARALLELISM": "false", "MPLBACKEND": "Agg",
+               "TORCHINDUCTOR_CACHE_DIR": str(self.scratch / ".torchinductor"),
+               "TRITON_CACHE_DIR": str(self.scratch / ".triton")}
+        self.proc = subprocess.Popen(argv, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+                                     stdout=self.log, stderr=self.log, start_new_session=True, env=env)
+        theirs.close()
+        self.ctl = ours
+        self.exited: int | None | bool = False   # False: no exit report yet for the current job
+
+    def wait_ready(self, timeout: float = 600.0) -> "_SandboxServer":
+        if not select.select([self.ctl], [], [], timeout)[0] or not self.ctl.recv(4096):
+            self.log.seek(0)
+            err = self.log.read()[-2000:].decode(errors="replace")
+            self.close()
+            raise RuntimeError(f"the bubblewrap grading sandbox did not start: {err.strip() or 'no output'}")
+        return self
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def submit(self, job: dict) -> _StreamEnd:
+        ours, theirs = socket.socketpair()
+        self.exited = False
+        socket.send_fds(self.ctl, [json.dumps(job).encode()], [theirs.fileno()])
+        theirs.close()
+        self._chan = ours
+        return _StreamEnd(ours.fileno(), ours.fileno())
+
+    def wait_exit(self, timeout: float) -> int | None:
+        """The child's exit code (negative: signal), waiting up to ``timeout`` s; None if unknown."""
+        if self.exited is not False:
+            return self.exited
+        if select.select([self.ctl], [], [], timeout)[0]:
+            data = self.ctl.recv(4096)
+            if data:
+                self.exited = json.loads(data).get("code")
+                return self.exited
+            self.close()
+        return None
+
+    def kill_child(self) -> None:
+        """Make sure the child and everything it started are gone (else restart the sandbox)."""
+        if self.exited is not False or not self.alive():
+            return
+        try:
+            self.ctl.send(json.dumps({"type": "kill"}).encode())
+        except OSError:
+            self.close()
+            return
+        if self.wait_exit(10) is None and self.exited is False:
+            self.close()
+
+    def finish(self) -> None:
+        try:
+            self._chan.close()
+        except (OSError, AttributeError):
+            pass
+        for entry in self.scratch.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                try:
+                    entry.unlink()
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            self.proc.kill()
+            self.proc.wait(5)
+        except Exception:
+            pass
+        try:
+            self.ctl.close()
+        except OSError:
+            pass
+        sandbox.remove_cgroup(self.cgroup)
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- #
@@ -204,31 +309,62 @@ class Grader:
         Address space a submission may add on top of the preloaded runtime (``RLIMIT_AS``).
     workers : int
         Submissions graded at once.
-    isolation : {"auto", "forkserver", "fresh", "docker"}
-        ``"auto"``: Docker when ``docker info`` works, else the forkserver.
+    isolation : {"auto", "bwrap", "forkserver", "fresh", "docker"}
+        ``"auto"``: ``bwrap`` when bubblewrap works on this machine, else ``forkserver`` (the
+        in-process guard only). ``docker`` only when asked for.
     protect : list of paths
-        Files/folders the submission may not open (added to the zip itself).
+        Files/folders the submission may not open (added to the zip itself); in ``bwrap`` mode
+        they are also covered by empty read-only folders inside the sandbox.
+    guard : bool
+        The in-process layer (audit hooks). Only tests turn it off, to check the OS sandbox alone.
+
+    Example
+    -------
+    >>> g = Grader("instructor/dist/ch01_static_vs_contextual-autograder.zip", workers=2)  # doctest: +SKIP
+    >>> [r.total for r in g.grade_many(["alice.ipynb", "bob.ipynb"])]                     # doctest: +SKIP
+    [16.0, 12.0]
     """
 
     def __init__(self, assignment, *, timeout=120.0, memory_mb=2048, workers=2,
-                 isolation="auto", protect=(), docker_image="ctxembed-grader:latest"):
+                 isolation="auto", protect=(), docker_image="ctxembed-grader:latest", guard=True):
         self.assignment = assignment if isinstance(assignment, Assignment) else load_assignment(assignment)
         self.timeout, self.memory = float(timeout), int(memory_mb) * 2**20
         self.workers = max(1, int(workers))
         if isolation == "auto":
-            isolation = "docker" if docker_available() else "forkserver"
+            isolation = "bwrap" if sandbox.bwrap_works() else "forkserver"
+        elif isolation == "bwrap" and not sandbox.bwrap_works():
+            raise RuntimeError("isolation='bwrap' but bubblewrap does not work here: install the Debian "
+                               "package bubblewrap (tools/setup.sh does), or choose another isolation")
+        if isolation not in ("bwrap", "forkserver", "fresh", "docker"):
+            raise ValueError(f"unknown isolation {isolation!r}")
         self.isolation = isolation
+        self.guard = bool(guard)
         self.docker_image = docker_image
-        self.protected = protected_inodes([self.assignment.zip_path, *protect])
+        self.hide = [self.assignment.zip_path, *protect]
+        self.protected = protected_inodes(self.hide)
         self._start_lock = threading.Lock()
         self._ctx = None
+        self._tag = f"ctxembed-grade-{os.getpid()}-{secrets.token_hex(3)}"
+        self._scratch_root = Path(tempfile.mkdtemp(prefix="ctxgrade-"))
+        self._servers: queue.Queue | None = None
+        self._all_servers: list = []
+        self._n = itertools.count()
+        probe = sandbox.make_pids_cgroup(self._tag + "-probe")
+        self.pids_cgroup = probe is not None and isolation != "docker"
+        sandbox.remove_cgroup(probe)
         if isolation == "forkserver":
             self._ctx = mp.get_context("forkserver")
             self._ctx.set_forkserver_preload(["ctxembed.grading._preload"])
 
+    @property
+    def isolation_summary(self) -> str:
+        """Which isolation is in force and what it does and does not stop (one line)."""
+        text = sandbox.describe(self.isolation, self.pids_cgroup)
+        return text if self.guard else text + " [in-process guard OFF: testing only]"
+
     # ----------------------------------------------------------------------- #
     def warm_up(self) -> None:
-        """Start the forkserver now (imports torch etc. once) so timings exclude it."""
+        """Start the preloading server(s) now (imports torch etc. once) so timings exclude it."""
         if self._ctx is not None:
             from .child import noop
 
@@ -236,10 +372,35 @@ class Grader:
             with self._start_lock:
                 proc.start()
             proc.join()
+        elif self.isolation == "bwrap" and self._servers is None:
+            self._servers = queue.Queue()
+            started = [self._new_server() for _ in range(self.workers)]   # all start at once
+            for srv in started:
+                self._servers.put(srv.wait_ready())
+
+    def _new_server(self) -> _SandboxServer:
+        srv = _SandboxServer(self._scratch_root, self.hide, f"{self._tag}-{next(self._n)}")
+        self._all_servers.append(srv)
+        return srv
+
+    def close(self) -> None:
+        """Stop the sandboxes and remove their scratch folders and cgroups."""
+        for srv in self._all_servers:
+            srv.close()
+        self._all_servers.clear()
+        self._servers = None
+        shutil.rmtree(self._scratch_root, ignore_errors=True)
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
 
     def grade_many(self, paths, progress=None) -> list[Result]:
         """Grade ``paths`` in parallel; one Result per path, in the same order."""
         paths = [Path(p) for p in paths]
+        self.warm_up()
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             futures = [pool.submit(self.grade_one, p) for p in paths]
             results = []
@@ -283,23 +444,54 @@ class Grader:
             return _zero(a, name, "empty", "the notebook has no code cells")
         return nb
 
+    def _job(self, workdir: Path, sub: Path, cgroup) -> dict:
+        return {"workdir": str(workdir), "submission": str(sub), "memory": self.memory,
+                "protected": self.protected, "threads": 1, "guard": self.guard,
+                "cgroup": str(cgroup) if cgroup else None,
+                "tmp_prefix": str(Path(tempfile.gettempdir()).resolve() / "ctxgrade-")}
+
     def _grade(self, path: Path) -> Result:
         checked = self._check_file(path)
         if isinstance(checked, Result):
             return checked
-        workdir = Path(tempfile.mkdtemp(prefix="ctxgrade-"))
+        if self.isolation == "bwrap":
+            return self._grade_bwrap(path)
+        workdir = Path(tempfile.mkdtemp(prefix="s", dir=self._scratch_root))
+        cgroup = sandbox.make_pids_cgroup(f"{self._tag}-s{next(self._n)}") if self.pids_cgroup else None
         try:
             sub = workdir / "submission.ipynb"
             shutil.copyfile(path, sub)
-            job = {"workdir": str(workdir), "submission": str(sub), "memory": self.memory,
-                   "protected": self.protected, "threads": 1}
-            return self._run_child(path, job)
+            return self._run_child(path, self._job(workdir, sub, cgroup))
         finally:
+            sandbox.remove_cgroup(cgroup)
             shutil.rmtree(workdir, ignore_errors=True)
 
+    def _grade_bwrap(self, path: Path) -> Result:
+        srv = self._servers.get()
+        try:
+            if not srv.alive():
+                srv.close()
+                srv = self._new_server().wait_ready()
+            workdir = srv.scratch / f"s{next(self._n)}"
+            workdir.mkdir()
+            sub = workdir / "submission.ipynb"
+            shutil.copyfile(path, sub)
+            self._current = srv
+            return self._run_child(path, self._job(workdir, sub, None), server=srv)
+        finally:
+            srv.finish()
+            self._servers.put(srv)
+
     # ----------------------------------------------------------------------- #
-    def _spawn(self, job):
-        """Start the child; return (channel end, kill(), exitcode())."""
+    def _spawn(self, job, server=None):
+        """Start the child; return (channel end, kill(), exitcode(), close())."""
+        if server is not None:
+            end = server.submit(job)
+
+            def exitcode():
+                return server.wait_exit(5)
+
+            return end, server.kill_child, exitcode, lambda: None
         if self.isolation == "forkserver":
             from .child import forkserver_entry
 
@@ -332,10 +524,11 @@ class Grader:
             return _ConnEnd(parent_conn), kill, exitcode, parent_conn.close
         if self.isolation == "docker":
             argv = ["docker", "run", "--rm", "-i", "--network=none", f"--memory={self.memory + 2**31}",
-                    "--pids-limit=256", "--cpus=1", "-v", f"{job['workdir']}:{job['workdir']}",
+                    f"--pids-limit={sandbox.PIDS_MAX}", "--cpus=1", "--read-only",
+                    "-v", f"{job['workdir']}:{job['workdir']}",
                     "-w", job["workdir"], self.docker_image,
                     "python", "-m", "ctxembed.grading.child"]
-            job = {**job, "protected": []}   # the container holds no tests at all
+            job = {**job, "protected": [], "cgroup": None}   # the container holds no tests at all
         else:
             argv = [sys.executable, "-m", "ctxembed.grading.child"]
         proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -365,7 +558,7 @@ class Grader:
 
         return end, kill, exitcode, close
 
-    def _run_child(self, path: Path, job: dict) -> Result:
+    def _run_child(self, path: Path, job: dict, server=None) -> Result:
         a = self.assignment
         deadline = time.monotonic() + self.timeout
         test_files = a.test_files()
@@ -376,17 +569,18 @@ class Grader:
                 plan.append((q, i, examples))
 
         nonce = secrets.token_hex(16)
-        end, kill, exitcode, close = self._spawn({**job, "nonce": nonce})
+        end, kill, exitcode, close = self._spawn({**job, "nonce": nonce}, server)
         current_cell, errors, blocked, outputs, phase = None, [], [], None, "starting"
         forged = 0
         try:
             while True:
                 msg = end.recv(deadline - time.monotonic())
-                if not isinstance(msg, dict) or msg.get("nonce") != nonce:
-                    forged += 1
+                kind = msg.get("type") if isinstance(msg, dict) else None
+                if kind not in ("cell", "cell-done", "fatal") and (kind not in ("executed", "outputs")
+                                                                   or msg.get("nonce") != nonce):
+                    forged += 1      # only the test runner armed before student code knows the nonce
                     continue
-                kind = msg.get("type")
-                if kind == "cell":
+                if kind == "cell" and phase in ("starting", "cells") and type(msg.get("index")) is int:
                     current_cell, phase = msg.get("index"), "cells"
                 elif kind == "executed" and phase != "tests":
                     errors = [e if isinstance(e, str) else None for e in msg.get("errors", [])]
@@ -398,10 +592,9 @@ class Grader:
                     outputs = msg.get("cases")
                     blocked = [str(b) for b in msg.get("blocked", blocked)][:50]
                     break
-                elif kind == "fatal":
-                    blocked = [str(b) for b in msg.get("blocked", blocked)][:50]
+                elif kind == "fatal" and phase != "tests":
                     kill()
-                    return _zero(a, str(path), "crashed", f"could not run the notebook: {msg.get('error')}")
+                    return _zero(a, str(path), "crashed", f"could not run the notebook: {str(msg.get('error'))[:300]}")
         except TimeoutError:
             kill()
             where = (f"while running code cell {current_cell + 1}" if phase == "cells" and current_cell is not None

@@ -1,0 +1,20 @@
+"""Fine-tuning: task heads, a training loop, subword label alignment, QA spans.
+
+- :mod:`~ctxembed.finetune.heads`      ``AutoModelFor{Sequence,Token}Classification`` / ``QuestionAnswering``
+- :mod:`~ctxembed.finetune.training`   AdamW, warm-up/decay, clipping, dynamic padding, length bucketing
+- :mod:`~ctxembed.finetune.alignment`  word labels on first pieces, -100 elsewhere, and back
+- :mod:`~ctxembed.finetune.qa`         windows with a stride, best valid span, offsets to text
+- :mod:`~ctxembed.finetune.tasks`      chapter 4's three tasks four ways; the shipped artefacts
+
+``python -m ctxembed.finetune train`` trains the shipped artefacts (seeded).
+"""
+
+from .alignment import LabelMismatchError, align_labels, encode_tagged, first_piece_labels, word_predictions
+from .heads import count_parameters, freeze_encoder, head_parameters, load_task_model
+from .qa import AnswerNotInContextError, Answer, best_span, decode_answers, prepare_qa_features
+from .training import TrainConfig, TrainLog, batch_order, predict, train
+
+__all__ = ["LabelMismatchError", "align_labels", "encode_tagged", "first_piece_labels",
+           "word_predictions", "count_parameters", "freeze_encoder", "head_parameters",
+           "load_task_model", "AnswerNotInContextError", "Answer", "best_span", "decode_answers",
+           "prepare_qa_features", "TrainConfig", "TrainLog", "batch_order", "predict", "train"]

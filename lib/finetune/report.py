@@ -1,0 +1,182 @@
+"""Tables, figures and explorers of chapter 4 (fine-tuning four ways).
+
+Example
+-------
+>>> four_way_table({"static": {"metric": 70.1, "seconds": 0.2, "trainable": 51}})  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from ..viz.explorers import view_switcher
+
+
+def four_way_table(rows: Mapping[str, Mapping], metric: str = "accuracy (%)") -> pd.DataFrame:
+    """One row per way: ``{"way": {"metric", "seconds", "trainable"}}`` -> a DataFrame."""
+    df = pd.DataFrame({way: {metric: float(r["metric"]), "training time (s)": float(r["seconds"]),
+                             "trainable parameters": int(r["trainable"])}
+                       for way, r in rows.items()}).T
+    return df.astype({metric: float, "training time (s)": float, "trainable parameters": int})
+
+
+def style_table(df: pd.DataFrame, caption: str):
+    """A four-way table formatted for the page."""
+    fmt = {c: "{:.1f}" for c in df.columns if "(" in c}
+    fmt["trainable parameters"] = "{:,}"
+    return df.style.format(fmt).set_caption(caption)
+
+
+def plot_curves(record: Mapping, task: str, metric: str, ways=("full", "lora", "frozen"), ax=None):
+    """Training loss and dev metric against steps, from the training record of ``task``."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 2.8), dpi=80) if ax is None else (None, ax)
+    for way in ways:
+        entry = record[task].get(way)
+        if not entry:
+            continue
+        c = entry["curve"]
+        left.plot(c["steps"], c["loss"], label=way)
+        right.plot(c["eval_steps"], [d[metric] for d in c["dev"]], "o-", label=way)
+    left.set_xlabel("step"); left.set_ylabel("training loss"); left.legend(fontsize=8)
+    right.set_xlabel("step"); right.set_ylabel(f"dev {metric}"); right.legend(fontsize=8)
+    left.set_title(f"{task}: loss", fontsize=9); right.set_title(f"{task}: dev {metric}", fontsize=9)
+    if fig is not None:
+        fig.tight_layout()
+    return fig
+
+
+def per_tag_table(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> pd.DataFrame:
+    """Precision, recall, F1 (%) and support per tag (scikit-learn's definitions)."""
+    from sklearn.metrics import precision_recall_fscore_support
+    p, r, f, n = precision_recall_fscore_support(gold, pred, labels=list(labels), zero_division=0)
+    return pd.DataFrame({"precision": 100 * p, "recall": 100 * r, "F1": 100 * f, "support": n},
+                        index=list(labels))
+
+
+def plot_confusion(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str], title: str = ""):
+    """Row-normalised confusion matrix (rows: true tag, columns: predicted tag)."""
+    from sklearn.metrics import confusion_matrix
+    cm = confusion_matrix(gold, pred, labels=list(labels)).astype(float)
+    cm = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(4.6, 4), dpi=80)
+    ax.imshow(cm, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=8)
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            if cm[i, j] >= 0.01:
+                ax.text(j, i, f"{100 * cm[i, j]:.0f}", ha="center", va="center", fontsize=6,
+                        color="white" if cm[i, j] > 0.5 else "black")
+    ax.set_xlabel("predicted"); ax.set_ylabel("true"); ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def sentiment_explorer(texts: Sequence[str], probs: Mapping[str, np.ndarray], gold: Sequence[int]):
+    """Pick a sentence; see each model's probability that it is positive (precomputed views)."""
+    def draw(i):
+        fig, ax = plt.subplots(figsize=(5.5, 1.9), dpi=70)
+        names = list(probs)
+        ax.barh(names, [probs[n][i] for n in names], color="tab:green")
+        ax.axvline(0.5, color="grey", lw=0.8, ls="--")
+        ax.set_xlim(0, 1); ax.set_xlabel("P(positive)")
+        ax.set_title(("human label: positive" if gold[i] else "human label: negative"), fontsize=9)
+        fig.tight_layout()
+        return fig
+    views = {(t if len(t) < 90 else t[:87] + "..."): i for i, t in enumerate(texts)}
+    return view_switcher(views, draw, description="Sentence:", width="60em")
+
+
+def qa_explorer(examples: Sequence, outputs: Sequence[dict], meta: Sequence[dict], tokenizer,
+                predictions: Sequence[str]):
+    """Pick a question; see the start and end scores over the pieces of its context."""
+    first = {}
+    for out, m in zip(outputs, meta):
+        first.setdefault(m["example"], (out, m))
+
+    def draw(k):
+        out, m = first[k]
+        ex = examples[k]
+        idx = [i for i, o in enumerate(m["offsets"]) if o is not None]
+        pieces = [ex.context[m["offsets"][i][0]:m["offsets"][i][1]] for i in idx]
+        fig, ax = plt.subplots(figsize=(9, 2.6), dpi=70)
+        ax.plot(range(len(idx)), out["start_logits"][idx], label="start score")
+        ax.plot(range(len(idx)), out["end_logits"][idx], label="end score")
+        a = ex.answer_start
+        gold = [j for j, i in enumerate(idx) if m["offsets"][i][0] < a + len(ex.answer)
+                and m["offsets"][i][1] > a]
+        if gold:
+            ax.axvspan(gold[0] - 0.5, gold[-1] + 0.5, color="gold", alpha=0.4, label="true answer")
+        step = max(1, len(idx) // 40)
+        ax.set_xticks(range(0, len(idx), step), pieces[::step], rotation=90, fontsize=6)
+        ax.legend(fontsize=7, loc="upper right")
+        ax.set_title(f"Q: {ex.question[:70]}  |  true: {ex.answer[:30]!r}  predicted: "
+                     f"{predictions[k][:30]!r}", fontsize=8)
+        fig.tight_layout()
+        return fig
+    views = {f"{i + 1}. {examples[k].question[:70]}": k for i, k in enumerate(sorted(first))}
+    return view_switcher(views, draw, description="Question:", width="60em")
+
+
+def compare_four_ways(task: str, data: Mapping, record: Mapping) -> dict:
+    """Chapter 4's four ways on one task, evaluated on its test set.
+
+    The static baseline and the frozen encoder + linear model are trained here; the
+    shipped LoRA adapter (and, for QA, the frozen-encoder head) are loaded and
+    re-evaluated, and must match the training record; full fine-tuning comes from
+    the record (the model itself is not shipped).
+
+    Returns
+    -------
+    dict
+        ``table`` (DataFrame, one row per way), ``static``, ``frozen``, ``lora``
+        (each the evaluation dict: metric, predictions...), ``lora_model``
+        (tokenizer, model).
+    """
+    from . import tasks
+    from ..data.squad import squad_metrics
+    rec = record[task]
+    train_rows, test = data["train"], data["test"]
+    if task == "sentiment":
+        static, clf = tasks.glove_logistic_regression(train_rows, test)
+        static["clf"] = clf
+        frozen = tasks.frozen_logistic_regression(task, train_rows, test)
+        names = ("static: GloVe average + logistic regression",
+                 "frozen MiniLM (mean pooling) + logistic regression")
+    elif task == "pos":
+        static = tasks.most_frequent_tag(train_rows, test)
+        frozen = tasks.frozen_logistic_regression(task, train_rows, test)
+        names = ("static: most frequent tag of the word",
+                 "frozen MiniLM (first piece) + logistic regression")
+    else:
+        import time
+        t = time.perf_counter()
+        answers = [tasks.lexical_overlap_answer(e.question, e.context) for e in test]
+        static = {**squad_metrics(answers, test), "pred": answers, "trainable": 0,
+                  "seconds": 0.0, "run_seconds": time.perf_counter() - t}
+        tok, model = tasks.load_trained(task, "frozen")
+        frozen = {**tasks.evaluate(task, model, tok, test), "seconds": rec["frozen"]["train_seconds"],
+                  "trainable": rec["frozen"]["trainable"]}
+        names = ("static: lexical-overlap span (no training)", "frozen MiniLM + linear start/end head")
+    tok, model = tasks.load_trained(task, "lora")
+    lora = tasks.evaluate(task, model, tok, test)
+    key = "f1" if task == "qa" else "accuracy"
+    checks = [("lora", lora)] + ([("frozen", frozen)] if task == "qa" else [])
+    for way, got in checks:
+        if abs(got[key] - rec[way]["test"][key]) > 0.2:
+            raise AssertionError(f"shipped {task}/{way} gives {got[key]:.2f}, the record says "
+                                 f"{rec[way]['test'][key]:.2f}: retrain or fix the artefact")
+    rows = {names[0]: static, names[1]: frozen,
+            "full fine-tuning": {**rec["full"]["test"], "seconds": rec["full"]["train_seconds"],
+                                 "trainable": rec["full"]["trainable"]},
+            "LoRA r=8 + head": {**lora, "seconds": rec["lora"]["train_seconds"],
+                                "trainable": rec["lora"]["trainable"]}}
+    label = "test F1 (%)" if task == "qa" else "test accuracy (%)"
+    table = four_way_table({k: {"metric": v[key], **v} for k, v in rows.items()}, label)
+    if task == "qa":
+        table.insert(0, "test exact match (%)", [v["exact_match"] for v in rows.values()])
+    return {"table": table, "static": static, "frozen": frozen, "lora": lora, "lora_model": (tok, model)}

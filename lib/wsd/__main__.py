@@ -1,0 +1,60 @@
+"""``python -m ctxembed.wsd``: ``serve`` (HTTP on 127.0.0.1), ``prepare`` (build the caches),
+or a question: ``python -m ctxembed.wsd "sentence" word`` (like ``ctxembed-wsd``)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if argv[:1] == ["serve"]:
+        p = argparse.ArgumentParser(prog="python -m ctxembed.wsd serve",
+                                    description="Serve the WSD system over HTTP on this machine only.")
+        p.add_argument("--port", type=int, default=8765)
+        p.add_argument("--host", default="127.0.0.1", help="a loopback address (default 127.0.0.1)")
+        p.add_argument("--method", default="centroid", choices=("centroid", "knn", "logreg"))
+        args = p.parse_args(argv[1:])
+        import torch
+
+        from .server import serve
+        from .wordnet_system import default_system
+
+        torch.set_num_threads(min(2, torch.get_num_threads()))
+        try:
+            serve(default_system(args.method), host=args.host, port=args.port)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    if argv[:1] == ["prepare"]:
+        from .evaluation import calibrate_default_threshold
+        from .inventory import wordnet_inventory
+        from .wordnet_system import _threshold_file, calibrated_unknown_threshold
+
+        print(f"WordNet sense inventory: {len(wordnet_inventory()):,} words")
+        if "--force" in argv or not _threshold_file().exists():
+            import torch
+
+            torch.set_num_threads(min(2, torch.get_num_threads()))
+            calibrate_default_threshold()
+        print(f"unknown-sense threshold (chosen on held-out WordNet senses): "
+              f"{calibrated_unknown_threshold():.3f}")
+        if "--no-eval" not in argv:       # fill the caches chapter 5 reads
+            from .evaluation import evaluate_layers, evaluate_wordnet
+
+            overall = evaluate_wordnet().overall
+            print(overall[["method", "layers", "pieces", "accuracy"]].to_string(index=False))
+            evaluate_layers()
+        return 0
+    from .cli import main as cli_main
+
+    return cli_main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

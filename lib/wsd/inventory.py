@@ -1,0 +1,315 @@
+"""Sense inventories and sense-labelled training sentences for the WSD system.
+
+A word's *senses* are its WordNet 3.0 synsets. Each sense gets training sentences
+from three stated sources, every row carrying its ``source``:
+
+- ``"wordnet-example"``: WordNet's own example sentences that use the word
+  (:func:`ctxembed.data.senses.wordnet_usages`);
+- ``"wordnet-gloss"``: the sense's definition written as ``"<word>: <definition>"``
+  (``"bark: a sailing ship with 3 (or more) masts"``), so that every sense, even one
+  with no example sentence, has at least one use of the word to learn from;
+- ``"course-sentences"`` and ``"written-for-course"``: the course's curated sentences
+  (:func:`ctxembed.data.polysemy.polysemy_sentences`, mapped to synsets by
+  :data:`COURSE_SENSE_SYNSETS`) and ``extra_sense_sentences.tsv`` beside this module,
+  written for this course for senses the other sources lack (bark the ship, spring
+  the jump: WordNet has no example sentence that uses the word for them).
+
+Most-frequent-sense counts are WordNet's ``Lemma.count()`` (tagged SemCor occurrences).
+
+Example
+-------
+>>> [s.name for s in wordnet_senses("bark")][:3]
+['bark.n.01', 'bark.n.02', 'bark.n.03']
+>>> rows = training_sentences("bark")
+>>> sorted(set(rows.source))
+['course-sentences', 'wordnet-example', 'wordnet-gloss', 'written-for-course']
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import re
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+
+import pandas as pd
+
+from ..core.errors import EmptyInputError, UnknownWordError
+from ..data.wordnet import install_wordnet, nltk_data_dir, synset_texts
+
+INVENTORY_VERSION = 1
+POS_ORDER = {"n": 0, "v": 1, "a": 2, "s": 2, "r": 3}
+
+# The course's curated senses (ctxembed.data.polysemy) and the WordNet synset each one is.
+COURSE_SENSE_SYNSETS = {
+    ("bank", "finance"): "depository_financial_institution.n.01",
+    ("bank", "river"): "bank.n.01",
+    ("key", "lock"): "key.n.01",
+    ("bark", "dog"): "bark.n.04",
+    ("bark", "tree"): "bark.n.01",
+    ("spring", "season"): "spring.n.01",
+    ("spring", "coil"): "spring.n.02",
+    ("spring", "water"): "spring.n.03",
+}
+# Only senses that are one synset unambiguously are mapped (apple the company is no
+# WordNet sense; "light" and "run" sentences mix several fine-grained synsets).
+
+
+@dataclass(frozen=True)
+class SenseInfo:
+    """One sense of a word: a WordNet synset and how often SemCor tagged the word with it.
+
+    Attributes
+    ----------
+    name : str        synset name, e.g. ``"bark.n.03"``
+    lemma : str       the word (lower case) whose sense this is
+    pos : str         ``n``, ``v``, ``a``, ``s`` or ``r``
+    definition : str  the WordNet gloss
+    count : int       ``Lemma.count()``: tagged occurrences in SemCor (0 for most senses)
+    """
+
+    name: str
+    lemma: str
+    pos: str
+    definition: str
+    count: int
+
+
+def _cache_dir() -> Path:
+    folder = nltk_data_dir().parent / "wsd"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _synset_names_by_offset() -> dict[tuple[str, str], str]:
+    """``(data file, offset) -> synset name``: the fast reader's synsets are in the data
+    files' order, so each data line's offset pairs with the synset at the same position."""
+    from ..data.wordnet import POS_FILES
+
+    folder = install_wordnet(quiet=True)   # at once when installed
+    keys = []
+    for suffix in POS_FILES.values():          # the fast reader's file order
+        with open(folder / f"data.{suffix}", encoding="utf-8") as fh:
+            keys += [(suffix, line.split(" ", 1)[0]) for line in fh if not line[0].isspace()]
+    texts = synset_texts()
+    if len(keys) != len(texts):
+        raise RuntimeError("WordNet's data files and the fast reader disagree; reinstall "
+                           "WordNet with `python -m ctxembed.data`.")
+    return {key: t.name for key, t in zip(keys, texts)}
+
+
+def _build_sense_counts() -> dict[str, int]:
+    """``"lemma|synset" -> tagged SemCor count`` for every sense SemCor tagged.
+
+    Read from WordNet's ``index.sense`` (sense key, synset offset, sense number, tag
+    count): the same counts NLTK's ``Lemma.count()`` returns (a test compares them), in
+    a second instead of the minute NLTK needs to load.
+    """
+    folder = install_wordnet(quiet=True)   # at once when installed
+    names = _synset_names_by_offset()
+    files_of = {"1": "noun", "2": "verb", "3": "adj", "4": "adv", "5": "adj"}
+    counts = {}
+    with open(folder / "index.sense", encoding="utf-8") as fh:
+        for line in fh:
+            key, offset, _number, tag_count = line.split()
+            if int(tag_count):
+                lemma, rest = key.split("%", 1)
+                name = names.get((files_of[rest[0]], offset))
+                if name:
+                    counts[f"{lemma.lower()}|{name}"] = int(tag_count)
+    return counts
+
+
+@functools.lru_cache(maxsize=1)
+def wordnet_inventory() -> dict[str, tuple[SenseInfo, ...]]:
+    """Every WordNet word (lower case, single words and hyphenated) -> its senses.
+
+    Senses are ordered by part of speech (noun, verb, adjective, adverb), then by
+    SemCor count (most frequent first), then by synset name. Built once from the
+    fast WordNet reader and NLTK's ``Lemma.count()``, then cached as
+    ``~/.cache/ctxembed/wsd/inventory_v1.json.gz`` (loads in about a second).
+    """
+    path = _cache_dir() / f"inventory_v{INVENTORY_VERSION}.json.gz"
+    if path.exists():
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            raw = json.load(fh)
+    else:
+        counts = _build_sense_counts()
+        raw: dict[str, list] = {}
+        for syn in synset_texts():
+            for name in dict.fromkeys(n.lower() for n in syn.lemmas):
+                if re.fullmatch(r"[a-z]+(?:-[a-z]+)*", name):
+                    raw.setdefault(name, []).append(
+                        [syn.name, syn.pos, syn.definition, counts.get(f"{name}|{syn.name}", 0)])
+        for senses in raw.values():
+            senses.sort(key=lambda s: (POS_ORDER[s[1]], -s[3], s[0]))
+        tmp = path.with_suffix(".partial")
+        with gzip.open(tmp, "wt", encoding="utf-8") as fh:
+            json.dump(raw, fh)
+        tmp.replace(path)
+    return {lemma: tuple(SenseInfo(n, lemma, p, d, c) for n, p, d, c in senses)
+            for lemma, senses in raw.items()}
+
+
+def wordnet_senses(word: str) -> tuple[SenseInfo, ...]:
+    """The WordNet senses of ``word`` (see :func:`wordnet_inventory` for the order).
+
+    Inflected forms are looked up by their lemma (``"barked"`` -> ``"bark"``).
+
+    Raises
+    ------
+    EmptyInputError        for an empty word
+    UnknownWordError       when WordNet has no sense of the word, naming close words
+    """
+    lemma = lemma_of(word)
+    return wordnet_inventory()[lemma]
+
+
+_SUFFIXES = (("ies", "y"), ("ied", "y"), ("ves", "f"), ("sses", "ss"), ("es", ""), ("s", ""),
+             ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"), ("er", ""), ("est", ""))
+
+
+@functools.lru_cache(maxsize=1)
+def _exceptions() -> dict[str, list[str]]:
+    """Irregular forms from WordNet's ``*.exc`` files: ``"sprang" -> ["spring"]``."""
+    folder = install_wordnet(quiet=True)   # at once when installed
+    out: dict[str, list[str]] = {}
+    for name in ("noun", "verb", "adj", "adv"):
+        path = folder / f"{name}.exc"
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                form, *lemmas = line.split()
+                out.setdefault(form, []).extend(lemmas)
+    return out
+
+
+def candidate_lemmas(word: str) -> list[str]:
+    """Possible dictionary forms of ``word`` that WordNet knows: the word itself, its
+    irregular lemmas (WordNet's exception lists: ``"sprang"`` -> ``"spring"``), then
+    simple suffix rules (``"barked"`` -> ``"bark"``, ``"springs"`` -> ``"spring"``)."""
+    inventory = wordnet_inventory()
+    low = word.strip().lower().replace(" ", "_")
+    out = [low] if low in inventory else []
+    out += [c for c in _exceptions().get(low, []) if c in inventory and c not in out]
+    for suffix, repl in _SUFFIXES:
+        if low.endswith(suffix) and len(low) > len(suffix) + 1:
+            stem = low[: -len(suffix)] + repl
+            for cand in (stem, stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] else None):
+                if cand and cand in inventory and cand not in out:
+                    out.append(cand)
+    return out
+
+
+def lemma_of(word: str) -> str:
+    """The WordNet lemma ``word`` is a form of; a clear error when there is none.
+
+    When several fit (``"banks"``: the botanist Banks, or a form of ``"bank"``), the one
+    SemCor tagged most often wins; on a tie, the word itself.
+    """
+    if not isinstance(word, str) or not word.strip():
+        raise EmptyInputError("The word to disambiguate is empty: pass e.g. word='bark'.")
+    found = candidate_lemmas(word)
+    if not found:
+        import difflib
+
+        close = difflib.get_close_matches(word.strip().lower(), list(wordnet_inventory()), n=3)
+        hint = f" Close WordNet words: {', '.join(close)}." if close else ""
+        raise UnknownWordError(
+            f"{word!r} has no senses in WordNet, so there is nothing to disambiguate it "
+            f"between.{hint} Check the spelling, or fit a WSDSystem on your own "
+            "sense-labelled sentences for it."
+        )
+    inventory = wordnet_inventory()
+    return max(found, key=lambda lemma: sum(s.count for s in inventory[lemma]))
+
+
+@functools.lru_cache(maxsize=1)
+def _usages_by_lemma() -> dict[str, list]:
+    from ..data.senses import wordnet_usages
+
+    out: dict[str, list] = {}
+    for u in wordnet_usages():
+        out.setdefault(u.lemma, []).append(u)
+    return out
+
+
+def extra_sense_sentences() -> pd.DataFrame:
+    """Sentences written for this course for senses WordNet gives no usable example of.
+
+    Columns ``lemma``, ``sense`` (synset), ``form``, ``sentence``.
+    """
+    path = files("ctxembed.wsd") / "extra_sense_sentences.tsv"
+    with path.open(encoding="utf-8") as fh:
+        return pd.read_csv(fh, sep="\t", comment="#")
+
+
+@functools.lru_cache(maxsize=1)
+def _course_rows() -> pd.DataFrame:
+    from ..data.polysemy import polysemy_sentences
+
+    data = polysemy_sentences()
+    rows = []
+    for r in data.itertuples():
+        synset = COURSE_SENSE_SYNSETS.get((r.word, r.sense))
+        if synset:
+            rows.append((r.sentence, r.form, r.word, synset, "course-sentences"))
+    extra = extra_sense_sentences()
+    rows += [(r.sentence, r.form, r.lemma, r.sense, "written-for-course") for r in extra.itertuples()]
+    return pd.DataFrame(rows, columns=["sentence", "word", "lemma", "sense", "source"])
+
+
+def gloss_sentence(sense: SenseInfo) -> str:
+    """A sense's definition as a use of its word: ``"bark: a sailing ship with 3 (or more) masts"``."""
+    return f"{sense.lemma.replace('_', ' ')}: {sense.definition}"
+
+
+def training_sentences(words, *, examples: bool = True, glosses: bool = True,
+                       course: bool = True, exclude_sentences=()) -> pd.DataFrame:
+    """Sense-labelled sentences for ``words`` (a word or a list) from the stated sources.
+
+    Parameters
+    ----------
+    words : str or list of str
+        Words (any form, e.g. ``"barked"``); their lemmas are looked up in WordNet.
+    examples, glosses, course : bool
+        Which sources to use (see the module docstring).
+    exclude_sentences : collection of str
+        Sentences never to use (an evaluation's test sentences).
+
+    Returns
+    -------
+    pandas.DataFrame with columns ``sentence``, ``word`` (as written in the
+    sentence), ``lemma``, ``sense`` (synset name) and ``source``; one row per use.
+    """
+    words = [words] if isinstance(words, str) else list(words)
+    exclude = set(exclude_sentences)
+    rows = []
+    course_rows = _course_rows() if course else None
+    for lemma in dict.fromkeys(lemma_of(w) for w in words):
+        senses = wordnet_inventory()[lemma]
+        if examples:
+            names = {s.name for s in senses}
+            for u in _usages_by_lemma().get(lemma, []):
+                if u.synset in names and u.sentence not in exclude:
+                    rows.append((u.sentence, u.form, lemma, u.synset, "wordnet-example"))
+        if glosses:
+            rows += [(gloss_sentence(s), lemma.replace("_", " "), lemma, s.name, "wordnet-gloss")
+                     for s in senses]
+        if course:
+            mine = course_rows[course_rows.lemma == lemma]
+            rows += [tuple(r) for r in mine[~mine.sentence.isin(exclude)].itertuples(index=False)]
+    from ..core.embeddings import find_word
+
+    def usable(sentence, word):       # a form the word finder splits differently is left out
+        try:
+            find_word(sentence, word)
+            return True
+        except ValueError:
+            return False
+
+    rows = [r for r in rows if usable(r[0], r[1])]
+    return pd.DataFrame(rows, columns=["sentence", "word", "lemma", "sense", "source"])
+

@@ -1,0 +1,121 @@
+"""Vectors of the word to disambiguate: contextual (any layer and piece pooling) or static,
+with a disk cache for large sets of sentences.
+
+A word's use is turned into one vector by :func:`ctxembed.core.word_vectors` (layers
+``"last"``, an int, ``"sum_last4"`` or ``"concat_last4"``; WordPiece pooling ``"mean"``,
+``"first"``, ``"max"`` or ``"sum"``). For two static baselines:
+
+- ``features="static-word"``: the word's GloVe vector, the same for every use;
+- ``features="static-context"``: the mean GloVe vector of the *other* words of the
+  sentence (:func:`ctxembed.static.context_average_vectors`).
+
+Sets of 64 sentences or more are cached under ``~/.cache/ctxembed/wsd/vectors/``, keyed
+by a hash of the model, the options and the inputs. For up to 20,000 sentences every
+hidden state is cached once (float16), so any layer choice and the linear piece
+poolings are read from the same file.
+
+Example
+-------
+>>> X = use_vectors(["The dog's bark woke us.", "Rough bark covered the oak."], "bark")
+>>> X.shape
+(2, 384)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Sequence
+
+import numpy as np
+
+from ..core.embeddings import _layer_key, word_vectors
+from ..core.models import load_encoder
+from .inventory import _cache_dir
+
+FEATURES = ("contextual", "static-word", "static-context")
+VECTORS_VERSION = 1
+CACHE_MIN = 64          # smaller sets are computed directly
+CACHE_ALL_LAYERS_MAX = 20_000
+
+
+def layers_from_all(states: np.ndarray, layers) -> np.ndarray:
+    """Pick or combine layers from every-layer vectors ``(n, L+1, H)`` -> ``(n, H)`` or ``(n, 4H)``.
+
+    The same choices as :func:`ctxembed.core.embeddings.combine_layers`.
+    """
+    key = _layer_key(layers)
+    if key == "last":
+        return states[:, -1]
+    if key == "sum_last4":
+        return states[:, -4:].sum(axis=1)
+    if key == "concat_last4":
+        return states[:, -4:].reshape(len(states), -1)
+    if key == "all":
+        return states
+    return states[:, int(layers)]
+
+
+def _cache_file(kind: str, payload) -> "Path":  # noqa: F821
+    digest = hashlib.sha1(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
+    folder = _cache_dir() / "vectors"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{kind}-{digest}.npy"
+
+
+def use_vectors(sentences: Sequence[str], words, occurrences=0, *, layers="last",
+                pieces: str = "mean", features: str = "contextual", encoder=None,
+                cache: bool = True) -> np.ndarray:
+    """One vector per (sentence, word) use: (n, H), (n, 4H) for ``"concat_last4"``, (n, 50) static.
+
+    Parameters
+    ----------
+    sentences : list of n str
+    words : str or list of n str
+        The word as written in each sentence.
+    occurrences : int or list of n int
+        Which occurrence of a repeated word (0 = first).
+    layers, pieces : see :func:`ctxembed.core.word_vectors`
+    features : {"contextual", "static-word", "static-context"}
+    cache : bool
+        Use the disk cache for sets of :data:`CACHE_MIN` sentences or more.
+    """
+    sentences = list(sentences)
+    n = len(sentences)
+    words = [words] * n if isinstance(words, str) else list(words)
+    occurrences = [occurrences] * n if isinstance(occurrences, (int, np.integer)) else list(occurrences)
+    if features not in FEATURES:
+        raise ValueError(f"features={features!r}: use one of {', '.join(FEATURES)}.")
+    if features == "static-context":
+        from ..static import context_average_vectors
+
+        return context_average_vectors(sentences, words)
+    if features == "static-word":
+        from ..static import load_glove
+
+        kv = load_glove()
+        return np.stack([kv[w.lower()] if w.lower() in kv.key_to_index
+                         else np.zeros(kv.vector_size, np.float32) for w in words])
+    if not cache or n < CACHE_MIN:
+        return word_vectors(sentences, words, occurrences, layers=layers, pieces=pieces,
+                            encoder=encoder)
+    enc = load_encoder(encoder)
+    inputs = [sentences, words, [int(o) for o in occurrences]]
+    linear = pieces in ("mean", "first", "sum")
+    if linear and n <= CACHE_ALL_LAYERS_MAX:
+        path = _cache_file("all", [VECTORS_VERSION, enc.name, pieces, inputs])
+        if path.exists():
+            states = np.load(path)
+        else:
+            states = word_vectors(sentences, words, occurrences, layers="all", pieces=pieces,
+                                  encoder=enc).astype(np.float16)
+            np.save(path.with_suffix(".partial.npy"), states)
+            path.with_suffix(".partial.npy").replace(path)
+        return layers_from_all(states.astype(np.float32), layers)
+    path = _cache_file("layer", [VECTORS_VERSION, enc.name, pieces, str(layers), inputs])
+    if path.exists():
+        return np.load(path)
+    X = word_vectors(sentences, words, occurrences, layers=layers, pieces=pieces, encoder=enc)
+    np.save(path.with_suffix(".partial.npy"), X)
+    path.with_suffix(".partial.npy").replace(path)
+    return X

@@ -1,0 +1,181 @@
+"""ctxembed.compare: the measurements of chapter 5 behave as the chapter says."""
+
+import numpy as np
+import pytest
+
+import ctxembed
+from ctxembed.compare import contextuality as C
+from ctxembed.compare import models as M
+from ctxembed.compare import polysemy as P
+from ctxembed.compare import summary as S
+from ctxembed.core.errors import UnknownWordError
+from ctxembed.data.polysemy import polysemy_sentences
+
+
+# ---------------------------------------------------------------- polysemy
+def test_effect_sizes_by_hand():
+    assert P.cohens_d([1.0, 3.0], [0.0, 2.0]) == pytest.approx(1 / np.sqrt(2))
+    assert P.auc([0.9, 0.8], [0.1, 0.2]) == 1.0
+    assert P.auc([0.5, 0.5], [0.5, 0.5]) == 0.5          # ties count half
+    assert P.cohens_d([1, 1, 1], [1, 1]) == 0.0            # constant and equal: no effect
+
+
+def test_a_static_model_separates_nothing_by_construction():
+    data = polysemy_sentences()
+    bank = data[data.word == "bank"]
+    glove = M.Static(ctxembed.load_glove(), "GloVe")
+    X = glove.use_layers(list(bank.sentence), list(bank.form), list(bank.word))[:, 0]
+    sep = P.sense_separation(X, bank.sense)
+    assert sep["gap"] == pytest.approx(0, abs=1e-6) and sep["d"] == 0 and sep["auc"] == 0.5
+
+
+def test_minilm_puts_same_sense_uses_of_bank_closer_with_a_large_effect():
+    data = polysemy_sentences()
+    bank = data[data.word == "bank"]
+    X = M.Transformer().use_layers(list(bank.sentence), list(bank.form), list(bank.word))
+    assert X.shape == (len(bank), 7, 384)
+    top = P.sense_separation(X[:, -1], bank.sense)
+    assert top["same"] > top["different"] and top["d"] > 0.8 and top["auc"] > 0.8
+
+
+def test_light_and_run_have_the_four_senses_of_the_comparison():
+    data = polysemy_sentences()
+    assert set(data[data.word == "light"].sense) == {"illumination", "weight", "ignite", "pale"}
+    assert set(data[data.word == "run"].sense) == {"move", "manage", "operate", "flow"}
+    for word in ("light", "run"):          # chapter 2's ELMo looks the word up by its lemma
+        assert (data[data.word == word].form == word).all()
+
+
+def test_separation_needs_two_senses_and_same_sense_pairs():
+    with pytest.raises(ValueError, match="two senses"):
+        P.pair_similarities(np.eye(3), ["a", "a", "a"])
+    with pytest.raises(ValueError, match="same-sense pair"):
+        P.pair_similarities(np.eye(3), ["a", "b", "c"])
+
+
+def test_static_unknown_word_says_what_to_do():
+    glove = M.Static(ctxembed.load_glove(), "GloVe")
+    with pytest.raises(UnknownWordError, match="pick another word"):
+        glove.use_layers(["A qwzxqv here."], ["qwzxqv"], ["qwzxqv"])
+
+
+# ---------------------------------------------------------------- contextuality
+def occurrences(vectors, words, sids):
+    v = np.asarray(vectors, dtype=np.float32)
+    return C.Occurrences(np.array(words), np.array(sids), v[:, None, :], ("L0",))
+
+
+def test_static_vectors_have_self_similarity_and_mev_one():
+    rng = np.random.default_rng(0)
+    table = {w: rng.normal(size=16) for w in "abc"}
+    words = [w for _ in range(6) for w in "abc"]
+    sids = [s for s in range(6) for _ in "abc"]
+    occ = occurrences([table[w] for w in words], words, sids)
+    assert np.allclose(C.self_similarity(occ).to_numpy(), 1.0, atol=1e-6)
+    assert np.allclose(C.max_explainable_variance(occ).to_numpy(), 1.0, atol=1e-6)
+
+
+def test_anisotropy_is_near_zero_for_random_directions_and_grows_with_a_shared_one():
+    rng = np.random.default_rng(0)
+    n = 3000
+    noise = rng.normal(size=(n, 64))
+    words, sids = [f"w{i % 50}" for i in range(n)], [i // 5 for i in range(n)]
+    iso = C.anisotropy(occurrences(noise, words, sids)).iloc[0]
+    cone = C.anisotropy(occurrences(noise + 3.0, words, sids)).iloc[0]
+    assert abs(iso) < 0.03 and cone > 0.8
+    report = C.contextuality_by_layer(occurrences(noise + 3.0, words, sids))
+    assert report.self_similarity_adj.iloc[0] == pytest.approx(
+        report.self_similarity.iloc[0] - report.anisotropy.iloc[0])
+
+
+def test_intra_sentence_similarity_is_one_when_a_sentence_repeats_one_vector():
+    v = np.ones((4, 8))
+    occ = occurrences(np.vstack([v, np.eye(8)[:4]]), list("abcdabcd"), [0] * 4 + [1] * 4)
+    intra = C.intra_sentence_similarity(occ)
+    assert intra.loc[0, "L0"] == pytest.approx(1.0)
+    assert intra.loc[1, "L0"] == pytest.approx(0.5)      # 4 orthogonal unit vectors vs their mean
+
+
+def test_mev_is_at_least_the_squared_length_of_the_mean_share():
+    """The bound the chapter uses: MEV >= |mean v|^2 / mean |v|^2 (so MEV < 5% needs tiny self-similarity)."""
+    rng = np.random.default_rng(1)
+    base = rng.normal(size=32)
+    vecs = base + 0.7 * rng.normal(size=(10, 32))
+    occ = occurrences(vecs, ["w"] * 10, range(10))
+    mev = C.max_explainable_variance(occ).iloc[0, 0]
+    bound = np.linalg.norm(vecs.mean(0)) ** 2 / np.mean(np.linalg.norm(vecs, axis=1) ** 2)
+    assert mev >= bound - 1e-9 and bound > 0.5
+
+
+def test_self_similarity_needs_words_in_enough_sentences():
+    occ = occurrences(np.eye(3), ["a", "b", "c"], [0, 1, 2])
+    with pytest.raises(ValueError, match="5 or more sentences"):
+        C.self_similarity(occ)
+
+
+def test_elmo_layer0_is_static_and_the_model_layers_agree_with_use_layers():
+    elmo = M.ELMo()
+    sents = [["the", "bank", "of", "the", "river"], ["a", "bank", "loan", "was", "approved"],
+             ["she", "works", "at", "the", "bank"], ["the", "muddy", "bank", "was", "steep"],
+             ["the", "bank", "closed", "early", "today"]]
+    occ = M.corpus_occurrences(elmo, sents, keep=lambda w: w == "bank")
+    sim = C.self_similarity(occ)
+    assert sim.loc["bank", "L0"] == pytest.approx(1.0, abs=1e-5)
+    assert sim.loc["bank", "L2"] < 0.99
+    direct = elmo.use_layers([" ".join(s) for s in sents], ["bank"] * 5, ["bank"] * 5)
+    np.testing.assert_allclose(occ.vectors, direct, atol=1e-5)
+
+
+def test_transformer_token_layers_agree_with_word_vectors():
+    minilm = M.Transformer()
+    tokens = [["we", "sat", "on", "the", "river", "bank"]]
+    [layers] = minilm.token_layers(tokens)
+    direct = minilm.use_layers(["we sat on the river bank"], ["bank"], ["bank"])[0]
+    np.testing.assert_allclose(layers[:, 5], direct, atol=1e-5)
+
+
+def test_findings_report_each_finding_with_evidence():
+    rng = np.random.default_rng(0)
+    words = [f"w{i % 20}" for i in range(400)]
+    sids = [i // 8 for i in range(400)]
+    base = {w: rng.normal(size=16) for w in set(words)}
+    layers = np.stack([np.stack([base[w] for w in words]),
+                       np.stack([base[w] + 0.5 * rng.normal(size=16) + 2 for w in words]),
+                       np.stack([base[w] + 1.5 * rng.normal(size=16) + 2 for w in words])], axis=1)
+    occ = C.Occurrences(np.array(words), np.array(sids), layers.astype(np.float32), ("L0", "L1", "L2"))
+    report = C.contextuality_by_layer(occ)
+    gap = C.stopword_gap(C.self_similarity(occ), ["w0", "w1"])
+    found = C.ethayarajh_findings(report, gap, "bert")
+    assert list(found.index) == list(C.FINDINGS)
+    assert found.loc["upper layers more context-specific", "holds"]
+    assert found.loc["anisotropic in every layer above the input", "holds"]
+    with pytest.raises(ValueError, match="family"):
+        C.ethayarajh_findings(report, gap, "gpt")
+
+
+# ---------------------------------------------------------------- summary
+def facts(name, acc, speed, oov, ctx=True, params=1_000_000):
+    cell = S.Cell("x", "test")
+    return S.ModelFacts(name=name, family="BERT" if ctx else "static", layer="L1",
+                        self_similarity=0.5 if ctx else None, sense_accuracy=acc, chance=0.3,
+                        sense_gap=0.1, oov_rate=oov, words_per_second=speed, parameters=params,
+                        training_data=cell, architecture=cell, fine_tuning=cell)
+
+
+def test_recommendations_follow_the_numbers():
+    fs = {"A": facts("A", 0.45, 1_000, 0.0), "B": facts("B", 0.30, 100_000, 0.02, ctx=False)}
+    recs = {need: who for need, who, _ in S.recommend(fs)}
+    assert recs["meaning in context (senses, sentence-dependent meaning)"] == "A"
+    assert recs["huge volumes, word-type questions (similar words, analogies)"] == "B"
+    fs["B"].sense_accuracy = 0.60           # change a measurement: the advice changes
+    assert S.recommend(fs)[0][1] == "B"
+
+
+def test_summary_table_has_every_row_with_a_source():
+    fs = {"A": facts("A", 0.45, 1_000, 0.0), "B": facts("B", 0.30, 100_000, 0.02, ctx=False),
+          "C": facts("C", 0.40, 500, 0.05, params=9_000_000)}
+    table = S.summary_table(fs)
+    assert list(table.values.index) == list(S.ROWS) and list(table.values.columns) == ["A", "B", "C"]
+    assert (table.sources != "").all().all()
+    assert table.values.loc["best use", "C"].startswith("none here")   # dominated by A
+    assert "<table" in table.to_html()

@@ -1,0 +1,50 @@
+"""An instructor's first run on a fresh clone: the README's one command builds what is missing.
+
+The masters are copied to an empty folder (``CTXEMBED_MASTERS``), so no autograder zip exists
+beside them, as on a fresh clone; ``ctxembed-grade grade`` must say in one line that it builds
+the autograder, build it, and grade.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NAME = "ch01_static_vs_contextual"
+
+
+@pytest.mark.slow
+def test_grade_builds_a_missing_autograder(tmp_path):
+    masters = tmp_path / "instructor" / "masters"
+    masters.mkdir(parents=True)
+    shutil.copy(ROOT / "instructor" / "masters" / f"{NAME}.md", masters)
+    for extra in (ROOT / "instructor" / "masters").glob("requirements*.txt"):
+        shutil.copy(extra, masters)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copy(ROOT / "solutions" / f"{NAME}.ipynb", subs / "alice.ipynb")
+    out = tmp_path / "out"
+    env = {**os.environ, "CTXEMBED_MASTERS": str(masters), "HF_HUB_OFFLINE": "1"}
+    grade = [sys.executable, "-m", "ctxembed.grading.cli", "grade", str(subs), "--assignment", NAME,
+             "--out", str(out), "--workers", "1", "--timeout", "60"]
+
+    refused = subprocess.run([*grade, "--no-build"], env=env, capture_output=True, text=True)
+    assert refused.returncode != 0 and "drop --no-build" in refused.stderr
+
+    proc = subprocess.run(grade, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("[grade]")]
+    building = [line for line in lines if "not built yet" in line]
+    assert len(building) == 1 and "building it now" in building[0], lines[:5]
+    assert lines[0] == building[0] and lines[1].startswith("[grade] isolation="), lines[:3]
+    assert (tmp_path / "instructor" / "dist" / f"{NAME}-autograder.zip").is_file()
+    with open(out / "gradebook.csv", encoding="utf-8") as f:
+        (row,) = list(csv.DictReader(f))
+    assert row["status"] == "ok" and float(row["total"]) == float(row["max"]), row
