@@ -2,7 +2,8 @@
 
 1. Runs each ``benchmarks/bench_*.py`` in turn (its own process, offline, the same
    thread count), printing its figures and how long it took; a failing benchmark is
-   reported and the others still run (exit status 1 at the end).
+   reported and the others still run (exit status 1 at the end). ``bench_site.py`` prints
+   the Lighthouse scores of the landing page and each chapter (needs the built site).
 2. If the site was built (``_build/``), prints each chapter's execution time as
    myst-nb recorded it for the last build (the Sphinx environment in
    ``_build/.doctrees``), or else from the jupyter-cache database

@@ -63,3 +63,10 @@ def __getattr__(name: str):
 
 def __dir__():
     return sorted({*globals(), *_LOCATIONS})
+
+
+# In a notebook, every matplotlib figure displayed carries an alt text saying what it shows
+# (ctxembed.viz.alt: the built site puts it on the <img>); outside IPython this does nothing.
+from .viz.alt import install as _install_alt_text  # noqa: E402
+
+_install_alt_text()

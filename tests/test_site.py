@@ -130,13 +130,17 @@ def browser():
 class LoadedPage:
     """A page loaded with every non-local request blocked and recorded."""
 
-    def __init__(self, browser, server: str, path: str):
+    def __init__(self, browser, server: str, path: str, *, dark: bool = False):
         self.path = path
         self.blocked: list[str] = []      # requests that tried to leave the local server
         self.failed: list[str] = []       # local requests that failed or returned >= 400
         self.page_errors: list[str] = []  # uncaught JavaScript exceptions
         self.console_errors: list[str] = []
-        self.context = browser.new_context(service_workers="block", viewport={"width": 1280, "height": 900})
+        self.context = browser.new_context(service_workers="block", viewport={"width": 1280, "height": 900},
+                                           color_scheme="dark" if dark else "light")
+        if dark:  # the reader's system prefers dark, and the theme's switch was set to dark
+            self.context.add_init_script("try { localStorage.setItem('mode', 'dark');"
+                                         " localStorage.setItem('theme', 'dark'); } catch (e) {}")
         self.page = self.context.new_page()
         origin = urlparse(server).netloc
 
@@ -161,6 +165,11 @@ class LoadedPage:
             'script[type="application/vnd.jupyter.widget-view+json"]').count()
         self.render_timeout = False
         if self.widget_views:
+            # The widget JavaScript loads when a widget comes near the viewport (widgets/lazy.js):
+            # scroll to the first one, as a reader does.
+            self.page.evaluate("""() => { const s = document.querySelector(
+                'script[type="application/vnd.jupyter.widget-view+json"]');
+                if (s && s.parentElement) s.parentElement.scrollIntoView(); }""")
             # html-manager renders each view next to its <script> placeholder.
             try:
                 self.page.wait_for_function(
@@ -367,3 +376,92 @@ def test_launch_buttons_open_the_notebook(path):
                 f"notebook (`bash tools/sync_notebooks.sh`) and rebuild")
         if SITE == REPO / "_build" / "html":
             assert (REPO / f"{chapter}.ipynb").is_file(), f"{chapter}.ipynb is not in the repository"
+
+
+# --------------------------------------------------------------------------- #
+# Accessibility (axe-core), light and dark mode, on every built page
+# --------------------------------------------------------------------------- #
+AXE_JS = REPO / "tools" / "site-checks" / "node_modules" / "axe-core" / "axe.min.js"
+# What fails the check: axe's two worst impact levels (moderate/minor ones are reported only).
+AXE_FAILING_IMPACTS = ("serious", "critical")
+
+
+def _all_pages() -> list[str]:
+    """Every content page of the site: the landing page, chapters, exercises, solutions, about."""
+    skip = {"genindex.html", "search.html", "py-modindex.html"}
+    pages = [p.name for p in SITE.glob("*.html") if p.name not in skip]
+    return sorted(set(pages) | set(CHAPTER_PAGES))
+
+
+ALL_PAGES = _all_pages() if SITE.is_dir() else []
+
+
+def axe_violations(page, selector_context=None) -> list[dict]:
+    """axe-core's violations on a loaded playwright page: [{id, impact, help, nodes: [target]}]."""
+    if not AXE_JS.is_file():
+        _skip_or_fail(f"{AXE_JS} is missing: run `bash tools/setup.sh --browser` (npm ci in tools/site-checks)")
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_JS))
+    result = page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {resultTypes: ['violations']});
+            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5), count: v.nodes.length}));
+        }""")
+    return result
+
+
+@pytest.fixture(scope="module")
+def dark_pages(browser, server):
+    loaded: dict[str, LoadedPage] = {}
+
+    def get(path: str) -> LoadedPage:
+        if path not in loaded:
+            loaded[path] = LoadedPage(browser, server, path, dark=True)
+        return loaded[path]
+
+    yield get
+    for p in loaded.values():
+        p.close()
+
+
+def _format_violations(violations) -> str:
+    return "; ".join(f"{v['id']} ({v['impact']}, {v['count']}x: {v['help']}; e.g. {v['nodes'][:2]})"
+                     for v in violations)
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+@pytest.mark.parametrize("path", ALL_PAGES or ["(no pages)"])
+def test_no_serious_accessibility_violations(pages, dark_pages, path, mode):
+    """axe-core finds no serious or critical violation (WCAG 2 A/AA rules and best practices)."""
+    page = (pages if mode == "light" else dark_pages)(path)
+    if mode == "dark":
+        theme = page.page.evaluate("() => document.documentElement.dataset.theme")
+        assert theme == "dark", f"{path}: the page did not switch to dark mode (data-theme={theme!r})"
+    violations = axe_violations(page.page)
+    failing = [v for v in violations if v["impact"] in AXE_FAILING_IMPACTS]
+    assert not failing, f"{path} ({mode} mode): {len(failing)} serious/critical axe violation(s): " \
+                        f"{_format_violations(failing)}"
+
+
+# --------------------------------------------------------------------------- #
+# Built-in search, offline
+# --------------------------------------------------------------------------- #
+SEARCH_TERMS = {"WordPiece": "chapters/03_bert", "biLM": "chapters/02_elmo", "GloVe": "chapters/01_static_vs_contextual"}
+
+
+@pytest.mark.parametrize("term", sorted(SEARCH_TERMS))
+def test_search_finds_chapter_terms_offline(browser, server, term):
+    want = SEARCH_TERMS[term]
+    if not (SITE / f"{want}.html").is_file():
+        pytest.skip(f"{want} is not in this build")
+    page = LoadedPage(browser, server, f"search.html?q={term}")
+    try:
+        page.page.wait_for_selector("#search-results ul.search li a", timeout=RENDER_TIMEOUT_MS)
+        hrefs = page.page.eval_on_selector_all("#search-results ul.search li a",
+                                               "els => els.map(a => a.getAttribute('href'))")
+        assert any(h.split("#")[0].split("?")[0].removesuffix(".html") == want for h in hrefs), (
+            f"searching {term!r} did not find {want}: {hrefs[:8]}")
+        assert not page.blocked, f"the search tried to reach the network: {page.blocked}"
+    finally:
+        page.close()

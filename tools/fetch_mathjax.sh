@@ -5,9 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VERSION=3.2.2
+STAMP="$VERSION+ui-lazy"   # the files taken below; a new one re-extracts
 DEST=site_extra/_static/mathjax
 CACHE=.cache/npm-mathjax
-if [ -s "$DEST/tex-chtml.js" ] && [ "$(cat "$DEST/.version" 2>/dev/null || true)" = "$VERSION" ]; then
+if [ -s "$DEST/tex-chtml.js" ] && [ "$(cat "$DEST/.version" 2>/dev/null || true)" = "$STAMP" ]; then
   echo "[mathjax] present in $DEST"; exit 0
 fi
 command -v npm >/dev/null 2>&1 || { echo "[mathjax] ERROR: npm is needed (sudo apt-get install -y npm)" >&2; exit 1; }
@@ -16,10 +17,10 @@ tgz="$CACHE/mathjax-$VERSION.tgz"
 [ -s "$tgz" ] || npm pack "mathjax@$VERSION" --pack-destination "$CACHE" --silent --loglevel=error >/dev/null
 tmp=$(mktemp -d)
 tar xzf "$tgz" -C "$tmp" package/es5/tex-chtml.js package/es5/output/chtml/fonts \
-  package/es5/input/tex/extensions package/LICENSE
+  package/es5/input/tex/extensions package/es5/ui/lazy.js package/LICENSE
 mkdir -p "$tmp/out"
 mv "$tmp/package/es5/"* "$tmp/out/"
 mv "$tmp/package/LICENSE" "$tmp/out/LICENSE"
-echo "$VERSION" > "$tmp/out/.version"
+echo "$STAMP" > "$tmp/out/.version"
 rm -rf "$DEST"; mkdir -p "$(dirname "$DEST")"; mv "$tmp/out" "$DEST"; rm -rf "$tmp"
 echo "[mathjax] MathJax $VERSION in $DEST"

@@ -4,6 +4,8 @@
 #
 #   require.js          requirejs (npm "requirejs")
 #   offline-config.js   copy of tools/widgets-offline.js: requirejs baseUrl = this folder
+#   lazy.js             copy of tools/widgets-lazy.js: loads the three above when a widget
+#                       comes near the viewport (the only script the pages name)
 #   embed-amd.js        @jupyter-widgets/html-manager (base, controls, output bundled)
 #   @jupyter-widgets/{,html-manager/dist/}*.woff2|woff   Font Awesome 5 fonts of the widget CSS
 #   LICENSES/           the packages' licences
@@ -23,11 +25,12 @@ REQUIREJS_VERSION=2.3.8
 DEST=site_extra/_static/widgets
 CACHE=.cache/npm-widgets
 STAMP="$CACHE/installed"
-WANT="v2 html-manager@$HTML_MANAGER_VERSION requirejs@$REQUIREJS_VERSION $(sha256sum tools/widgets-offline.js | cut -c1-12)"
+WANT="v2 html-manager@$HTML_MANAGER_VERSION requirejs@$REQUIREJS_VERSION $(cat tools/widgets-offline.js tools/widgets-lazy.js | sha256sum | cut -c1-12)"
 log() { printf '[widget-js] %s\n' "$*"; }
 
 if [ "${FORCE:-0}" != 1 ] && [ "$(cat "$STAMP" 2>/dev/null || true)" = "$WANT" ] \
-   && [ -s "$DEST/embed-amd.js" ] && [ -s "$DEST/require.js" ] && [ -s "$DEST/offline-config.js" ]; then
+   && [ -s "$DEST/embed-amd.js" ] && [ -s "$DEST/require.js" ] && [ -s "$DEST/offline-config.js" ] \
+   && [ -s "$DEST/lazy.js" ]; then
   log "present in $DEST"
   exit 0
 fi
@@ -75,6 +78,7 @@ mkdir -p "$fonts" "$new/LICENSES"
 cp "$dist/embed-amd.js" "$new/embed-amd.js"
 cp "$tmp/rq/package/require.js" "$new/require.js"
 cp tools/widgets-offline.js "$new/offline-config.js"
+cp tools/widgets-lazy.js "$new/lazy.js"
 # The Font Awesome 5 fonts (webpack-hashed names) that the CSS in embed-amd.js refers to
 # relative to the URL of the AMD module holding it (see tools/widgets-offline.js): the
 # html-manager's CSS looks in @jupyter-widgets/html-manager/dist/, the controls' CSS in

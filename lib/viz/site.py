@@ -1,0 +1,396 @@
+"""Sphinx extension for the course site: figures' alt text, page descriptions, chapter list, reading path.
+
+Listed in ``_config.yml`` (``sphinx.extra_extensions: [ctxembed.viz.site]``). It
+
+- gives every figure of an executed notebook the alt text the figure was drawn with
+  (:mod:`ctxembed.viz.alt` writes it into the PNG's ``Description`` chunk; this copies it into
+  the ``<img alt>``); a figure without one gets a description of its file instead of nothing,
+  and the build warns, so ``-W`` fails on it;
+- adds a ``<meta name="description">`` to pages that have none (front matter
+  ``html_meta: {description: ...}`` wins), from the page's first paragraph;
+- provides the ``course-chapters`` directive: a table of the chapters that the table of
+  contents lists (so chapters added later appear by themselves), each with a one-line summary,
+  an estimated reading time and the execution time of the last build;
+- links each page's "previous" / "next" along a reading path: each chapter, then its
+  exercise, then the next chapter; then the solutions; then the remaining pages;
+- leaves MathJax (1.1 MB of JavaScript) off pages that have no maths and no widgets;
+- replaces the theme's fontawesome.js (1.45 MB of JavaScript on every page) by Font Awesome's
+  stylesheet (tools/fetch_fontawesome.py): the same icons.
+
+The directive's body gives the summaries, one ``docname: summary`` per line; a chapter
+without one gets the first sentence of its front-matter description or first paragraph::
+
+    ```{course-chapters}
+    chapters/01_static_vs_contextual: Why one vector per word fails on "bank", measured.
+    ```
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from docutils import nodes
+from docutils.parsers.rst import Directive
+
+WORDS_PER_MINUTE = 200        # reading speed for prose
+CODE_LINES_PER_MINUTE = 12    # reading speed for code, lines
+CHAPTER_PREFIX = "chapters/"
+
+
+# --------------------------------------------------------------------------- #
+# Alt text of notebook figures
+# --------------------------------------------------------------------------- #
+def _image_path(app, node, docname: str) -> Path | None:
+    cand = node.get("candidates", {}).get("*")
+    if cand:
+        return Path(app.srcdir) / cand
+    uri = node.get("uri", "")
+    if not uri or "://" in uri or uri.startswith("data:"):
+        return None
+    return Path(app.env.relfn2path(uri, docname)[1])
+
+
+def _fill_alt_text(app, doctree) -> None:
+    from sphinx.util import logging
+
+    from .alt import png_description
+
+    log = logging.getLogger(__name__)
+    docname = app.env.docname
+    for node in doctree.findall(nodes.image):
+        if node.get("alt"):
+            continue
+        path = _image_path(app, node, docname)
+        if path is None or not path.is_file():
+            continue
+        alt = png_description(path.read_bytes()) if path.suffix.lower() == ".png" else None
+        if alt:
+            node["alt"] = alt
+        elif "jupyter_execute" in path.as_posix():
+            log.warning(f"{docname}: a notebook figure has no alt text ({path.name}); draw it with "
+                        "matplotlib after `import ctxembed.viz`, or give the cell "
+                        "`mystnb: image: alt: ...` metadata", location=node)
+
+
+# --------------------------------------------------------------------------- #
+# Page text: summaries, descriptions, reading time
+# --------------------------------------------------------------------------- #
+def _first_paragraph(doctree) -> str:
+    for para in doctree.findall(nodes.paragraph):
+        if para.next_node(nodes.literal_block) or any(
+                isinstance(a, (nodes.admonition, nodes.Admonition, nodes.footnote, nodes.table,
+                               nodes.container)) for a in _ancestors(para)):
+            continue
+        text = " ".join(para.astext().split())
+        if len(text) > 40:
+            return text
+    return ""
+
+
+def _ancestors(node):
+    node = node.parent
+    while node is not None:
+        yield node
+        node = node.parent
+
+
+def _first_sentence(text: str, limit: int = 160) -> str:
+    m = re.match(r"(.+?[.!?])(\s|$)", text)
+    sentence = m.group(1) if m else text
+    if len(sentence) > limit:
+        sentence = sentence[: limit - 1].rsplit(" ", 1)[0] + "…"
+    return sentence
+
+
+def _front_matter_description(app, docname: str) -> str:
+    meta = app.env.metadata.get(docname, {})
+    html_meta = meta.get("html_meta") or {}
+    if isinstance(html_meta, dict) and html_meta.get("description"):
+        return str(html_meta["description"])
+    return str(meta.get("description", "") or "")
+
+
+def _reading_minutes(doctree) -> int:
+    words = code_lines = 0
+    for node in doctree.findall(nodes.Text):
+        if any(isinstance(a, nodes.literal_block) for a in _ancestors(node)):
+            continue
+        if any("cell_output" in a.get("classes", []) for a in _ancestors(node) if isinstance(a, nodes.Element)):
+            continue
+        words += len(node.astext().split())
+    for block in doctree.findall(nodes.literal_block):
+        if not any("cell_output" in a.get("classes", []) for a in _ancestors(block) if isinstance(a, nodes.Element)):
+            code_lines += block.astext().count("\n") + 1
+    return max(1, round(words / WORDS_PER_MINUTE + code_lines / CODE_LINES_PER_MINUTE))
+
+
+def _collect_page_facts(app, doctree) -> None:
+    env = app.env
+    facts = env.__dict__.setdefault("ctxembed_pages", {})
+    facts[env.docname] = {"first": _first_paragraph(doctree), "minutes": _reading_minutes(doctree)}
+
+
+def _purge(app, env, docname) -> None:
+    getattr(env, "ctxembed_pages", {}).pop(docname, None)
+
+
+def _merge(app, env, docnames, other) -> None:
+    env.__dict__.setdefault("ctxembed_pages", {}).update(
+        {d: v for d, v in getattr(other, "ctxembed_pages", {}).items() if d in docnames})
+
+
+def _add_description(app, pagename, templatename, context, doctree) -> None:
+    if doctree is None or 'name="description"' in context.get("metatags", ""):
+        return
+    text = _front_matter_description(app, pagename) or \
+        app.env.__dict__.get("ctxembed_pages", {}).get(pagename, {}).get("first", "")
+    if not text:
+        title = context.get("title", "")
+        text = f"{title}: part of the course {app.config.project}." if title else ""
+    if text:
+        from html import escape
+
+        text = _first_sentence(text, 155) if len(text) > 155 else text
+        context["metatags"] = context.get("metatags", "") + \
+            f'\n<meta name="description" content="{escape(text, quote=True)}" />'
+
+
+# --------------------------------------------------------------------------- #
+# The chapter table of the landing page
+# --------------------------------------------------------------------------- #
+class course_chapters(nodes.General, nodes.Element):
+    """Placeholder, filled once every page has been read (execution times are known then)."""
+
+
+class CourseChapters(Directive):
+    has_content = True
+
+    def run(self):
+        summaries = {}
+        for line in self.content:
+            if ":" in line:
+                doc, text = line.split(":", 1)
+                summaries[doc.strip()] = text.strip()
+        node = course_chapters()
+        node["summaries"] = summaries
+        return [node]
+
+
+def toc_order(app) -> list[str]:
+    """Every docname in the table of contents, in reading order of the toc."""
+    site_map = getattr(app.config, "external_site_map", None)
+    if site_map is None:
+        return list(app.env.found_docs)
+    order: list[str] = []
+
+    def walk(doc):
+        if doc in order:
+            return
+        order.append(doc)
+        for sub in site_map[doc].subtrees:
+            for item in sub.items:
+                if isinstance(item, str) and item in site_map:
+                    walk(item)
+
+    walk(site_map.root.docname)
+    return order
+
+
+def _exec_seconds(app, docname: str) -> float | None:
+    meta = getattr(app.env, "nb_metadata", {}).get(docname, {})
+    data = meta.get("exec_data") or {}
+    runtime = data.get("runtime")
+    return float(runtime) if isinstance(runtime, (int, float)) else None
+
+
+def _fmt_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "not executed"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.1f} min"
+
+
+def _fill_chapter_tables(app, doctree, docname) -> None:
+    tables = list(doctree.findall(course_chapters))
+    if not tables:
+        return
+    facts = app.env.__dict__.get("ctxembed_pages", {})
+    chapters = [d for d in toc_order(app) if d.startswith(CHAPTER_PREFIX)]
+    for placeholder in tables:
+        summaries = placeholder["summaries"]
+        table = nodes.table(classes=["course-chapters"])
+        group = nodes.tgroup(cols=4)
+        table += group
+        for width in (30, 46, 12, 12):
+            group += nodes.colspec(colwidth=width)
+        head = nodes.thead()
+        group += head
+        row = nodes.row()
+        for label in ("Chapter", "What it is about", "Reading", "Execution"):
+            row += nodes.entry("", nodes.paragraph(text=label))
+        head += row
+        body = nodes.tbody()
+        group += body
+        for doc in chapters:
+            title = app.env.titles[doc].astext() if doc in app.env.titles else doc
+            summary = summaries.get(doc) or _first_sentence(
+                _front_matter_description(app, doc) or facts.get(doc, {}).get("first", ""))
+            ref = nodes.reference("", title, internal=True,
+                                  refuri=app.builder.get_relative_uri(docname, doc))
+            row = nodes.row()
+            row += nodes.entry("", nodes.paragraph("", "", ref))
+            row += nodes.entry("", nodes.paragraph(text=summary))
+            row += nodes.entry("", nodes.paragraph(text=f"~{facts.get(doc, {}).get('minutes', '?')} min"))
+            row += nodes.entry("", nodes.paragraph(text=_fmt_seconds(_exec_seconds(app, doc))))
+            body += row
+        caption = nodes.paragraph(text=(
+            f"{len(chapters)} chapters. Reading time is estimated at {WORDS_PER_MINUTE} words and "
+            f"{CODE_LINES_PER_MINUTE} lines of code a minute; execution time is how long the "
+            "chapter's code ran when this site was built (see the execution record)."),
+            classes=["course-chapters-note"])
+        placeholder.replace_self([table, caption])
+
+
+# --------------------------------------------------------------------------- #
+# Previous / next along the reading path
+# --------------------------------------------------------------------------- #
+def reading_path(order: list[str]) -> list[str]:
+    """Chapters each followed by their exercise, then the solutions, then everything else.
+
+    ``chapters/NN_name`` and ``exercises/chNN_name`` belong together (by their number).
+    """
+    def number(doc):
+        m = re.match(r"(?:chapters/|exercises/ch|solutions/ch)(\d+)", doc)
+        return int(m.group(1)) if m else None
+
+    chapters = [d for d in order if d.startswith("chapters/")]
+    exercises = [d for d in order if d.startswith("exercises/")]
+    solutions = [d for d in order if d.startswith("solutions/")]
+    path = list(order[:1])
+    for ch in chapters:
+        path.append(ch)
+        path += [e for e in exercises if number(e) == number(ch)]
+    path += [e for e in exercises if e not in path]
+    path += solutions
+    path += [d for d in order if d not in path]
+    seen, result = set(), []
+    for d in path:
+        if d not in seen:
+            seen.add(d)
+            result.append(d)
+    return result
+
+
+def _prev_next(app, pagename, templatename, context, doctree) -> None:
+    if doctree is None:
+        return
+    cache = app.env.__dict__.setdefault("_ctxembed_path", {})
+    if "path" not in cache:
+        cache["path"] = reading_path(toc_order(app))
+    path = cache["path"]
+    if pagename not in path:
+        return
+    i = path.index(pagename)
+
+    def link(doc):
+        title = app.env.titles[doc].astext() if doc in app.env.titles else doc
+        return {"link": app.builder.get_relative_uri(pagename, doc), "title": title}
+
+    context["prev"] = link(path[i - 1]) if i > 0 else None
+    context["next"] = link(path[i + 1]) if i + 1 < len(path) else None
+
+
+def _reset_path(app, env) -> None:
+    env.__dict__.pop("_ctxembed_path", None)
+
+
+# --------------------------------------------------------------------------- #
+# MathJax only where there are maths
+# --------------------------------------------------------------------------- #
+def _needs_mathjax(doctree) -> bool:
+    if doctree.next_node(nodes.math) or doctree.next_node(nodes.math_block):
+        return True
+    for raw in doctree.findall(nodes.raw):
+        text = raw.astext()
+        if "application/vnd.jupyter.widget" in text or "$" in text or "\\(" in text:
+            return True
+    return False
+
+
+def _drop_unneeded_mathjax(app, pagename, templatename, context, doctree) -> None:
+    if doctree is None or _needs_mathjax(doctree):
+        return
+    files = context.get("script_files")
+    if not isinstance(files, list):
+        return
+
+    def is_mathjax(js) -> bool:
+        name = str(getattr(js, "filename", js) or "")
+        body = str(getattr(js, "attributes", {}).get("body", "") or "")
+        return "mathjax" in name.lower() or "window.MathJax" in body
+
+    files[:] = [js for js in files if not is_mathjax(js)]
+
+
+def setup(app):
+    app.add_node(course_chapters)
+    app.add_directive("course-chapters", CourseChapters)
+    app.connect("doctree-read", _fill_alt_text)
+    app.connect("doctree-read", _collect_page_facts)
+    app.connect("env-purge-doc", _purge)
+    app.connect("env-merge-info", _merge)
+    app.connect("env-updated", _reset_path)
+    app.connect("doctree-resolved", _fill_chapter_tables)
+    app.connect("html-page-context", _add_description)
+    app.connect("html-page-context", _prev_next)
+    app.connect("html-page-context", _drop_unneeded_mathjax, priority=900)
+    app.connect("build-finished", _swap_icon_script)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
+
+
+# --------------------------------------------------------------------------- #
+# Icons from a stylesheet instead of 1.45 MB of JavaScript
+# --------------------------------------------------------------------------- #
+FONTAWESOME_CSS = "_static/fontawesome/css/all.min.css"   # tools/fetch_fontawesome.py
+_FA_SCRIPT = re.compile(r'\s*<script defer src="(?P<rel>[^"]*?)_static/scripts/fontawesome\.js[^"]*"></script>')
+_FA_PRELOAD = re.compile(r'\s*<link rel="preload" as="script" href="[^"]*_static/scripts/fontawesome\.js[^"]*"\s*/?>')
+
+
+def use_fontawesome_css(html: str) -> str:
+    """``html`` with the theme's fontawesome.js replaced by Font Awesome's stylesheet."""
+    m = _FA_SCRIPT.search(html)
+    if not m:
+        return html
+    link = f'\n  <link rel="stylesheet" href="{m.group("rel")}{FONTAWESOME_CSS}" />'
+    html = _FA_SCRIPT.sub(link, html, count=1)
+    return _FA_PRELOAD.sub("", html)
+
+
+def _swap_icon_script(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    out = Path(app.outdir)
+    if not (out / FONTAWESOME_CSS).is_file():
+        # Sphinx copies html_extra_path only when it writes pages: copy the icons' folder here.
+        import shutil
+
+        for extra in app.config.html_extra_path:
+            folder = Path(app.confdir) / extra / Path(FONTAWESOME_CSS).parent.parent
+            if (folder / "css" / "all.min.css").is_file():
+                shutil.copytree(folder, out / Path(FONTAWESOME_CSS).parent.parent, dirs_exist_ok=True)
+                break
+    if not (out / FONTAWESOME_CSS).is_file():
+        from sphinx.util import logging
+
+        logging.getLogger(__name__).warning(
+            f"{FONTAWESOME_CSS} is missing (run tools/fetch_fontawesome.py): pages keep fontawesome.js")
+        return
+    for page in out.rglob("*.html"):
+        if "_static" in page.parts:
+            continue
+        text = page.read_text(encoding="utf-8")
+        new = use_fontawesome_css(text)
+        if new != text:
+            page.write_text(new, encoding="utf-8")

@@ -1,0 +1,415 @@
+"""Checks of the built site's files (no browser): links, page weight, the landing page,
+the execution record, the reading path, and the two build profiles.
+
+- **Links**: LinkChecker (PyPI ``linkchecker``, with its AnchorCheck plugin) crawls
+  ``_build/html`` from ``index.html`` as ``file://`` URLs, offline: every internal link, anchor
+  and image must resolve. External links are not fetched; they are written to
+  ``_build/external-links.txt`` for a check where the internet exists
+  (``linkchecker --check-extern``).
+- **Page weight**: each page's own bytes (its HTML, with the explorers' embedded views, plus the
+  images it shows) at most 1.5 MB. The site-wide JavaScript and CSS that every page shares and
+  a browser caches are reported by ``benchmarks/bench_site.py``, not counted here.
+- **Profiles**: the instructor build (``_build/html``, ``CTXEMBED_SOLUTIONS=1``, the default) has
+  the solutions and the grading page; the student build (``CTXEMBED_SOLUTIONS=0``; ``tools/test.sh``
+  builds it into ``_build/student/html``) has neither, and no build has the hidden tests.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.book
+
+REPO = Path(__file__).resolve().parents[1]
+SITE = Path(os.environ.get("CTXEMBED_SITE", REPO / "_build" / "html"))
+STUDENT_SITE = Path(os.environ.get("CTXEMBED_STUDENT_SITE", REPO / "_build" / "student" / "html"))
+MAX_PAGE_BYTES = 1_500_000
+EXTERNAL_LIST = REPO / "_build" / "external-links.txt"
+
+
+def _skip_or_fail(reason: str) -> None:
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _need(site: Path = SITE) -> None:
+    if not (site / "index.html").is_file():
+        _skip_or_fail(f"no built site at {site}: build it first with `bash tools/build.sh`")
+
+
+def content_pages(site: Path = SITE) -> list[Path]:
+    skip = {"genindex.html", "search.html", "py-modindex.html"}
+    pages = [p for p in site.glob("*.html") if p.name not in skip]
+    for folder in ("chapters", "exercises", "solutions"):
+        pages += sorted((site / folder).glob("*.html"))
+    return sorted(pages)
+
+
+# --------------------------------------------------------------------------- #
+# Links (LinkChecker, offline)
+# --------------------------------------------------------------------------- #
+def run_linkchecker(site: Path) -> dict:
+    """Crawl ``site`` with LinkChecker; return internal problems, counts and external URLs."""
+    exe = shutil.which("linkchecker", path=str(Path(sys.executable).parent)) or shutil.which("linkchecker")
+    if not exe:
+        pytest.fail("linkchecker is missing: pip install -e '.[dev]'")
+    rc = site.parent / "linkcheckerrc"
+    rc.write_text("[AnchorCheck]\n\n[filtering]\ncheckextern=0\n")
+    proc = subprocess.run([exe, "-f", str(rc), "--verbose", "--no-status", "-o", "csv",
+                           "--threads", "4", (site / "index.html").as_uri()],
+                          capture_output=True, text=True, timeout=900)
+    rows = [r for r in csv.DictReader(
+        io.StringIO("\n".join(ln for ln in proc.stdout.splitlines() if not ln.startswith("#"))),
+        delimiter=";")]
+    internal = [r for r in rows if r.get("url", "").startswith("file://")]
+    external = sorted({r["url"] for r in rows if re.match(r"https?://", r.get("url", ""))})
+    broken = [f"{r['url']} (linked from {r['parentname']}): {r['result'] or r['warningstring']}"
+              for r in internal if r.get("valid") != "True"]
+    anchors = [f"{r['urlname']} (linked from {r['parentname']}): {r['warningstring']}"
+               for r in internal if "Anchor" in (r.get("warningstring") or "")]
+    images = [r for r in internal if re.search(r"\.(png|jpe?g|gif|svg|webp)$", r["url"].split("#")[0], re.I)]
+    with_anchor = [r for r in internal if "#" in r.get("urlname", "")]
+    return {"rows": rows, "internal": internal, "external": external, "broken": broken,
+            "bad_anchors": anchors, "images": images, "anchors": with_anchor,
+            "returncode": proc.returncode, "stderr": proc.stderr[-2000:]}
+
+
+class _LinksAndIds(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        for key in ("id", "name") if tag == "a" else ("id",):
+            if a.get(key):
+                self.ids.add(a[key])
+        if tag == "a" and a.get("href"):
+            self.hrefs.append(a["href"])
+
+
+def check_anchors(site: Path) -> tuple[int, list[str]]:
+    """Every ``page.html#anchor`` / ``#anchor`` link of the site's pages names an existing id.
+
+    LinkChecker reports each URL once, so this walks every link of every page itself.
+    Returns (anchors checked, problems).
+    """
+    parsed: dict[Path, _LinksAndIds] = {}
+
+    def parse(page: Path) -> _LinksAndIds:
+        if page not in parsed:
+            parser = _LinksAndIds()
+            parser.feed(page.read_text(encoding="utf-8"))
+            parsed[page] = parser
+        return parsed[page]
+
+    checked, problems = 0, []
+    for page in [p for p in site.rglob("*.html") if "_static" not in p.parts and "_sources" not in p.parts]:
+        for href in parse(page).hrefs:
+            if "#" not in href or re.match(r"[a-z][a-z0-9+.-]*:", href):
+                continue
+            target, anchor = href.split("#", 1)
+            if not anchor:
+                continue
+            file = (page.parent / target.split("?")[0]).resolve() if target else page
+            if not file.is_file() or file.suffix != ".html":
+                continue  # a missing page is LinkChecker's to report
+            checked += 1
+            if anchor not in parse(file).ids:
+                problems.append(f"{page.relative_to(site)}: {href}")
+    return checked, problems
+
+
+@pytest.fixture(scope="module")
+def links():
+    _need()
+    return run_linkchecker(SITE)
+
+
+def test_every_internal_link_anchor_and_image_resolves(links):
+    assert links["internal"], f"LinkChecker checked nothing: {links['stderr']}"
+    assert not links["broken"], f"{len(links['broken'])} broken internal link(s): {links['broken'][:10]}"
+    assert not links["bad_anchors"], (f"{len(links['bad_anchors'])} link(s) to a missing anchor: "
+                                      f"{links['bad_anchors'][:10]}")
+    anchors_checked, missing = check_anchors(SITE)
+    assert not missing, f"{len(missing)} link(s) to a missing anchor: {missing[:10]}"
+    EXTERNAL_LIST.parent.mkdir(parents=True, exist_ok=True)
+    EXTERNAL_LIST.write_text("# External links of the built site, not checked offline; check them with\n"
+                             "#   linkchecker --check-extern _build/html/index.html\n"
+                             + "\n".join(links["external"]) + "\n")
+    print(f"\nlinks: {len(links['internal'])} distinct internal URLs checked by LinkChecker "
+          f"({len(links['images'])} images), {anchors_checked} anchor links, 0 broken; "
+          f"{len(links['external'])} external listed in {EXTERNAL_LIST.relative_to(REPO)}")
+
+
+def test_external_links_are_listed(links):
+    assert links["external"], "no external link found: the launch buttons and credits have some"
+    assert any("colab.research.google.com" in u for u in links["external"])
+
+
+# --------------------------------------------------------------------------- #
+# Page weight
+# --------------------------------------------------------------------------- #
+class _Sources(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.images: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            src = dict(attrs).get("src") or ""
+            if src and not src.startswith(("data:", "http:", "https:")):
+                self.images.append(src.split("#")[0].split("?")[0])
+
+
+def page_weight(page: Path) -> int:
+    """Bytes of the page's HTML (embedded widget views included) plus the images it shows."""
+    parser = _Sources()
+    parser.feed(page.read_text(encoding="utf-8"))
+    total = page.stat().st_size
+    for src in set(parser.images):
+        f = (page.parent / src).resolve()
+        if f.is_file():
+            total += f.stat().st_size
+    return total
+
+
+def test_every_page_weighs_at_most_1_5_mb():
+    _need()
+    weights = {p.relative_to(SITE).as_posix(): page_weight(p) for p in content_pages()}
+    heaviest = max(weights, key=weights.get)
+    print(f"\nheaviest page: {heaviest} {weights[heaviest] / 1e6:.2f} MB")
+    over = {k: f"{v / 1e6:.2f} MB" for k, v in weights.items() if v > MAX_PAGE_BYTES}
+    assert not over, f"pages over {MAX_PAGE_BYTES / 1e6} MB: {over}"
+
+
+# --------------------------------------------------------------------------- #
+# Figures: alt text on every image
+# --------------------------------------------------------------------------- #
+_GENERIC_ALT = re.compile(r"^\s*(figure|image|plot|chart|graph|png|img|output)?\s*\d*\s*$", re.I)
+
+
+def test_every_figure_has_a_meaningful_alt_text():
+    _need()
+    problems = []
+    for page in content_pages():
+        text = page.read_text(encoding="utf-8")
+        article = text[text.find("<main"):] if "<main" in text else text
+        for tag in re.findall(r"<img\b[^>]*>", article):
+            alt = re.search(r'\balt="([^"]*)"', tag)
+            src = (re.search(r'\bsrc="([^"]{0,60})', tag) or [None, "?"])[1]
+            # Sphinx falls back to the file name ("_images/ab12.png"): that is no alt text either.
+            figure = "_images/" in src or src.startswith("data:")   # a notebook's figure
+            if (alt is None or _GENERIC_ALT.match(alt.group(1)) or (figure and len(alt.group(1)) < 15)
+                    or re.search(r"\.(png|jpe?g|svg|webp|gif)$", alt.group(1), re.I)):
+                problems.append(f"{page.relative_to(SITE)}: {src}... alt={alt.group(1) if alt else None!r}")
+    # Widget views are <img> inside the embedded widget state (JSON): alt is escaped there.
+    for page in content_pages():
+        text = page.read_text(encoding="utf-8")
+        for m in re.finditer(r'<img src=\\"data:image/[^"\\]{0,30}', text):
+            tail = text[m.start(): m.start() + 400_000]
+            tag = tail[: tail.find(">") + 1]
+            alt = re.search(r'alt=\\"([^"\\]*)', tag)
+            if alt is None or len(alt.group(1)) < 15:
+                problems.append(f"{page.relative_to(SITE)}: widget view alt={alt.group(1) if alt else None!r}")
+    assert not problems, f"{len(problems)} image(s) without a meaningful alt text: {problems[:8]}"
+
+
+# --------------------------------------------------------------------------- #
+# Landing page, execution record, reading path
+# --------------------------------------------------------------------------- #
+def _toc_chapters() -> list[str]:
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
+    return [c["file"] for part in toc.get("parts", []) for c in part.get("chapters", [])
+            if str(c.get("file", "")).startswith("chapters/")]
+
+
+def test_landing_page_lists_every_chapter_with_summary_and_times():
+    _need()
+    html = (SITE / "index.html").read_text(encoding="utf-8")
+    table = html[html.find('course-chapters'):]
+    table = table[: table.find("</table>")]
+    assert table, "index.html has no chapter table (the course-chapters directive)"
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)[1:]
+    chapters = _toc_chapters()
+    assert len(rows) == len(chapters), f"{len(rows)} rows for {len(chapters)} chapters in _toc.yml"
+    for doc, row in zip(chapters, rows):
+        cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        assert f'href="{doc}.html"' in row, f"the row for {doc} does not link to it: {row[:200]}"
+        assert len(cells[1]) > 20, f"{doc}: no one-line summary ({cells[1]!r})"
+        assert re.match(r"~\d+ min$", cells[2]), f"{doc}: no reading time ({cells[2]!r})"
+        assert re.match(r"\d+(\.\d)? (s|min)$", cells[3]), f"{doc}: no execution time ({cells[3]!r})"
+
+
+def test_execution_record_lists_every_notebook_and_is_linked_from_instructors():
+    _need()
+    page = SITE / "execution.html"
+    assert page.is_file(), "no execution record page (execution.md with {nb-exec-table})"
+    html = page.read_text(encoding="utf-8")
+    for doc in _toc_chapters():
+        assert Path(doc).name in html, f"the execution record does not list {doc}"
+    assert re.search(r"(cache|force|auto)", html) and re.search(r"✅|True|ok", html)
+    instructors = SITE / "instructors.html"
+    if instructors.is_file():
+        assert 'href="execution.html' in instructors.read_text(encoding="utf-8"), \
+            "instructors.html does not link to the execution record"
+
+
+def _prev_next(page: Path) -> tuple[str | None, str | None]:
+    html = page.read_text(encoding="utf-8")
+    prev = re.search(r'<a class="left-prev"\s+href="([^"]+)"', html)
+    nxt = re.search(r'<a class="right-next"\s+href="([^"]+)"', html)
+    norm = lambda m: (page.parent / m.group(1)).resolve().relative_to(SITE.resolve()).with_suffix("").as_posix() \
+        if m else None  # noqa: E731
+    return norm(prev), norm(nxt)
+
+
+def test_previous_next_follow_chapter_then_its_exercise_then_solutions():
+    _need()
+    sys.path.insert(0, str(REPO / "lib"))
+    from ctxembed.viz.site import reading_path
+
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
+    order = [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    path = reading_path(order)
+    first_solution = next((i for i, d in enumerate(path) if d.startswith("solutions/")), len(path))
+    assert all(not d.startswith("solutions/") for d in path[:first_solution])
+    assert not any(d.startswith(("chapters/", "exercises/")) for d in path[first_solution:]), \
+        "solutions come after every chapter and exercise"
+    number = lambda d: re.match(r"(?:chapters/|exercises/ch)(\d+)", d).group(1)  # noqa: E731
+    for i, doc in enumerate(path):
+        if doc.startswith("exercises/ch") and any(c.startswith(f"chapters/{number(doc)}") for c in path):
+            assert path[i - 1].startswith(f"chapters/{number(doc)}"), f"{doc} follows its chapter"
+    for i, doc in enumerate(path):
+        page = SITE / f"{doc}.html"
+        if not page.is_file():
+            continue
+        prev, nxt = _prev_next(page)
+        want_prev = path[i - 1] if i > 0 else None
+        want_next = path[i + 1] if i + 1 < len(path) else None
+        assert (prev, nxt) == (want_prev, want_next), f"{doc}: prev/next {prev, nxt}, want {want_prev, want_next}"
+
+
+# --------------------------------------------------------------------------- #
+# Build profiles
+# --------------------------------------------------------------------------- #
+def _hidden_test_snippets() -> list[str]:
+    """The code of each hidden test of the otter masters, whitespace-normalised (never published)."""
+    snippets = []
+    for master in (REPO / "instructor" / "masters").glob("*.md"):
+        text = master.read_text(encoding="utf-8")
+        for block in re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```", text, re.S):
+            if not re.search(r"^hidden:\s*true", block, re.M):
+                continue
+            code = block.split("# END TEST CONFIG", 1)[-1]
+            code = " ".join(code.split())
+            if len(code) >= 40:
+                snippets.append(code)
+    return snippets
+
+
+def _site_text(site: Path) -> str:
+    """All text of the site as a reader could get it: pages without markup, sources, notebooks."""
+    from html import unescape
+
+    parts = []
+    for f in site.rglob("*"):
+        if not f.is_file() or "_static" in f.parts:
+            continue
+        if f.suffix == ".html":
+            parts.append(unescape(re.sub(r"<[^>]+>", "", f.read_text(encoding="utf-8", errors="replace"))))
+        elif f.suffix in {".ipynb", ".md", ".txt", ".py", ".json"}:
+            parts.append(f.read_text(encoding="utf-8", errors="replace"))
+    return "\n".join(parts)
+
+
+def test_instructor_build_has_solutions_and_grading_but_no_hidden_tests():
+    _need()
+    assert list((SITE / "solutions").glob("*.html")), "the instructor build has no solution pages"
+    assert (SITE / "instructors.html").is_file(), "the instructor build has no grading page"
+    text = " ".join(_site_text(SITE).split())
+    leaked = [s for s in _hidden_test_snippets() if s in text]
+    assert not leaked, f"hidden tests published in {SITE}: {leaked[:3]}"
+
+
+def test_student_build_has_no_solutions_grading_or_hidden_tests():
+    _need(STUDENT_SITE)
+    assert not (STUDENT_SITE / "solutions").exists(), "the student build publishes solutions/"
+    assert not (STUDENT_SITE / "instructors.html").exists(), "the student build has the grading page"
+    assert list((STUDENT_SITE / "exercises").glob("*.html")), "the student build has no exercises"
+    text = " ".join(_site_text(STUDENT_SITE).split())
+    for html in content_pages(STUDENT_SITE):
+        body = html.read_text(encoding="utf-8")
+        assert not re.search(r'href="[^"]*solutions/[^"]*\.html', body), f"{html.name} links to a solution"
+        assert 'href="instructors.html' not in body and 'href="../instructors.html' not in body, \
+            f"{html.name} links to the grading page"
+    assert _hidden_test_snippets(), "no hidden test found in instructor/masters: is the check blind?"
+    leaked = [s for s in _hidden_test_snippets() if s in text]
+    assert not leaked, f"hidden tests published in the student build: {leaked[:3]}"
+
+
+def _site_profile():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("site_profile", REPO / "tools" / "site_profile.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_student_toc_drops_solutions_and_grading_pages_only():
+    sp = _site_profile()
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
+    student = sp.student_toc(toc)
+    files = [c["file"] for part in student["parts"] for c in part["chapters"]]
+    every = [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    assert not [f for f in files if f.startswith("solutions/") or f == "instructors"]
+    assert files == [f for f in every if not f.startswith("solutions/") and f != "instructors"]
+    assert "execution" in files and any(f.startswith("exercises/") for f in files)
+
+
+def test_repository_setting_comes_from_the_environment(tmp_path, monkeypatch):
+    sp = _site_profile()
+    config = yaml.safe_load((REPO / "_config.yml").read_text())
+    assert sp.profile_config(config, None) is None, "no override: _config.yml is used as it is"
+    forked = sp.profile_config(config, "someone/course-fork")
+    assert forked["repository"]["url"] == "https://github.com/someone/course-fork"
+    assert forked["repository"]["branch"] == config["repository"]["branch"]
+    with pytest.raises(SystemExit, match="owner/name"):
+        sp.profile_config(config, "not a repository")
+    monkeypatch.setenv("CTXEMBED_REPOSITORY", "someone/course-fork")
+    sp.main(["--student", "--out", str(tmp_path)])
+    assert (tmp_path / "_toc_student.yml").is_file() and (tmp_path / "_config.yml").is_file()
+
+
+def test_anchor_check_finds_a_missing_anchor(tmp_path):
+    (tmp_path / "a.html").write_text('<h1 id="top">A</h1><a href="b.html#here">ok</a>'
+                                     '<a href="b.html#gone">bad</a><a href="#top">self</a>'
+                                     '<a href="https://example.org/#x">external</a>')
+    (tmp_path / "b.html").write_text('<h2 id="here">B</h2>')
+    checked, problems = check_anchors(tmp_path)
+    assert checked == 3 and problems == ["a.html: b.html#gone"]
+
+
+def test_icon_script_is_replaced_by_the_stylesheet():
+    from ctxembed.viz.site import use_fontawesome_css
+
+    page = ('<link rel="preload" as="script" href="../_static/scripts/fontawesome.js?digest=1" />\n'
+            '  <script defer src="../_static/scripts/fontawesome.js?digest=1"></script>\n<p>x</p>')
+    new = use_fontawesome_css(page)
+    assert "fontawesome.js" not in new
+    assert '<link rel="stylesheet" href="../_static/fontawesome/css/all.min.css" />' in new
+    assert use_fontawesome_css("<p>no theme script</p>") == "<p>no theme script</p>"
