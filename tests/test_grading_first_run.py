@@ -48,3 +48,23 @@ def test_grade_builds_a_missing_autograder(tmp_path):
     with open(out / "gradebook.csv", encoding="utf-8") as f:
         (row,) = list(csv.DictReader(f))
     assert row["status"] == "ok" and float(row["total"]) == float(row["max"]), row
+
+
+def test_an_autograder_older_than_its_master_is_stale(tmp_path, monkeypatch):
+    """Editing a master after its zip was built must not grade with the old hidden tests."""
+    import os
+
+    from ctxembed.grading import cli
+
+    masters = tmp_path / "masters"
+    masters.mkdir()
+    master = masters / "demo.md"
+    master.write_text("# demo")
+    zip_path = tmp_path / "demo-autograder.zip"
+    zip_path.write_bytes(b"")
+    monkeypatch.setenv("CTXEMBED_MASTERS", str(masters))
+    os.utime(master, (1_000, 1_000))
+    os.utime(zip_path, (2_000, 2_000))
+    assert not cli.master_is_newer(zip_path, "demo")
+    os.utime(master, (3_000, 3_000))
+    assert cli.master_is_newer(zip_path, "demo")

@@ -70,12 +70,23 @@ def resolve_assignment(value: str, build: bool = True, quiet: bool = False) -> P
             return p
         raise SystemExit(f"ctxembed-grade: {p} does not exist")
     candidate = DIST / f"{value}-autograder.zip"
-    if candidate.is_file():
+    stale = candidate.is_file() and master_is_newer(candidate, value)
+    if candidate.is_file() and not stale:
         return candidate
     if not build:
-        raise SystemExit(f"ctxembed-grade: no autograder zip {value!r} (looked for {candidate}); "
+        why = "is older than its master" if stale else "does not exist"
+        raise SystemExit(f"ctxembed-grade: the autograder zip {candidate} {why}; "
                          f"drop --no-build to build it, or run tools/build_exercises.py {value}")
+    if stale and not quiet:
+        print(f"[grade] {candidate.name} is older than its master: rebuilding it", flush=True)
     return build_autograder(value, quiet=quiet)
+
+
+def master_is_newer(zip_path: Path, name: str) -> bool:
+    """True when ``name``'s master was edited after ``zip_path`` was built (stale hidden tests)."""
+    built = zip_path.stat().st_mtime
+    return any(m.is_file() and m.stat().st_mtime > built
+               for m in (masters_dir() / f"{name}{ext}" for ext in (".md", ".ipynb")))
 
 
 def default_protected() -> list[Path]:
@@ -237,7 +248,7 @@ def main(argv=None) -> int:
                         "in-process guard only); docker: only when asked for (needs an image with "
                         "the course library)")
     g.add_argument("--no-build", action="store_true",
-                   help="fail instead of building an assignment's autograder that is not built yet")
+                   help="fail instead of building an assignment's autograder that is missing or older than its master")
     g.add_argument("--protect", type=Path, action="append",
                    help="a file/folder submissions may not read (default: instructor/ and solutions/)")
     g.add_argument("--keep", choices=["latest", "best"], default="latest",
