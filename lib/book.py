@@ -99,6 +99,23 @@ def quiz(questions: Sequence[dict]) -> None:
     """
     if not questions:
         raise ValueError("quiz() needs at least one question")
+    from IPython.display import display
+    from IPython.utils.capture import capture_output
     from jupyterquiz import display_quiz
 
-    display_quiz(list(questions), shuffle_answers=False, colors="fdsp", max_width=760)
+    with capture_output(stdout=False, stderr=False) as shown:
+        display_quiz(list(questions), shuffle_answers=False, colors="fdsp", max_width=760)
+    for out in shown.outputs:
+        data = {kind: _no_mathjax_cdn(v) if isinstance(v, str) else v for kind, v in out.data.items()}
+        display(data, raw=True, metadata=out.metadata)
+
+
+# jupyterquiz force-loads MathJax from a CDN when the page's MathJax has not finished
+# loading yet (the site loads it lazily). The site must work offline, so that load is
+# dropped: the page's own MathJax, already on its way, typesets the page.
+_MATHJAX_CDN = "script.src = 'https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-svg.js';"
+_MATHJAX_PAGE = "return;  // the page loads its own MathJax (offline site)"
+
+
+def _no_mathjax_cdn(text: str) -> str:
+    return text.replace(_MATHJAX_CDN, _MATHJAX_PAGE)

@@ -49,3 +49,18 @@ def test_quiz_embeds_questions_and_script_in_the_output():
     assert "Static vectors per word?" in script           # questions travel with the page
     with pytest.raises(ValueError):
         book.quiz([])
+
+
+def test_quiz_never_loads_mathjax_from_a_cdn():
+    """The site works offline: the self-check must not fetch MathJax from jsdelivr."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    from ctxembed.book import mc, quiz
+
+    InteractiveShell.instance()
+    with capture_output() as shown:
+        quiz([mc("2 + 2?", {"4": "Right.", "5": "No."}, correct="4")])
+    page = "".join(v for out in shown.outputs for v in out.data.values() if isinstance(v, str))
+    assert "show_questions" in page or "jupyterquiz" in page.lower() or len(page) > 1000
+    assert "cdn.jsdelivr.net" not in page
