@@ -92,30 +92,34 @@ def numeric(question: str, value: float, tolerance: float, feedback: str,
 
 
 def quiz(questions: Sequence[dict]) -> None:
-    """Display a self-check (jupyterquiz) that runs in the page's browser, no kernel needed.
+    """Display a self-check that works on the static site: no kernel, no script, no network.
 
-    ``questions``: dicts made by :func:`mc` and :func:`numeric`. The answers are kept
-    in the order given (no shuffling), so the page is the same on every build.
+    ``questions``: dicts made by :func:`mc` and :func:`numeric`. Each choice's verdict and
+    feedback (or a numeric answer's range) sit in a ``<details>`` element the reader opens
+    after deciding, which keyboards and screen readers handle natively. Answers stay in the
+    order given, so every build is the same.
     """
+    import html
+
+    from IPython.display import HTML, display
+
     if not questions:
         raise ValueError("quiz() needs at least one question")
-    from IPython.display import display
-    from IPython.utils.capture import capture_output
-    from jupyterquiz import display_quiz
-
-    with capture_output(stdout=False, stderr=False) as shown:
-        display_quiz(list(questions), shuffle_answers=False, colors="fdsp", max_width=760)
-    for out in shown.outputs:
-        data = {kind: _no_mathjax_cdn(v) if isinstance(v, str) else v for kind, v in out.data.items()}
-        display(data, raw=True, metadata=out.metadata)
-
-
-# jupyterquiz force-loads MathJax from a CDN when the page's MathJax has not finished
-# loading yet (the site loads it lazily). The site must work offline, so that load is
-# dropped: the page's own MathJax, already on its way, typesets the page.
-_MATHJAX_CDN = "script.src = 'https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-svg.js';"
-_MATHJAX_PAGE = "return;  // the page loads its own MathJax (offline site)"
-
-
-def _no_mathjax_cdn(text: str) -> str:
-    return text.replace(_MATHJAX_CDN, _MATHJAX_PAGE)
+    parts = ['<section class="ctxembed-quiz" aria-label="Self-check">']
+    for number, q in enumerate(questions, 1):
+        parts.append(f"<p><strong>Question {number}.</strong> {html.escape(q['question'])}</p>")
+        if q["type"] == "numeric":
+            right = next(a for a in q["answers"] if a.get("correct"))
+            lo, hi = right["range"]
+            parts.append(f"<details><summary>Show the answer</summary><p>Between {lo:.4g} and "
+                         f"{hi:.4g}. {html.escape(right['feedback'])}</p></details>")
+            continue
+        parts.append("<ul>")
+        for a in q["answers"]:
+            verdict = "Right." if a["correct"] else "Not this one."
+            parts.append(f"<li><details><summary>{html.escape(a['answer'])}</summary>"
+                         f"<p><strong>{verdict}</strong> {html.escape(a['feedback'])}</p>"
+                         "</details></li>")
+        parts.append("</ul>")
+    parts.append("</section>")
+    display(HTML("".join(parts)))
