@@ -7,9 +7,8 @@ Three small tools that keep a chapter's text true and make it work wherever it i
   display, shows it. So a chapter's ``from ctxembed.book import glue`` never fails.
 - :func:`claim` asserts at build time that a sentence on the page is still true of the
   result (the build fails instead of publishing a false sentence).
-- :func:`quiz` shows a self-check with `jupyterquiz <https://pypi.org/project/jupyterquiz/>`_:
-  the questions and their JavaScript are embedded in the cell's output, so the quiz works on
-  the static site with no kernel and no network.
+- :func:`quiz` shows a self-check as plain HTML (each answer's verdict in a ``<details>``
+  element), so it works on the static site with no kernel, no script and no network.
 
 Example
 -------

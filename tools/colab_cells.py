@@ -7,7 +7,7 @@ repository buttons. This script generates from it
 
 - the first code cell of every chapter (``chapters/*.md``): on Colab only, install the
   course package ``ctxembed-course @ git+<url>``, which brings everything a chapter
-  imports that Colab lacks (jupyterquiz for the self-checks; glue works without myst-nb);
+  imports that Colab lacks (glue works without myst-nb);
 - the Colab cell of every exercise master (``instructor/masters/*.md``): also installs
   otter-grader and fetches the notebook's own file (``grader.check`` reads its tests);
 - the package line of ``instructor/masters/requirements.txt`` and the README's example.

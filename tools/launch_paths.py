@@ -53,7 +53,7 @@ import colab_cells  # noqa: E402
 
 TORCH = "torch==2.13.0"   # first, always: any other spec downloads GBs of CUDA wheels
 # What Colab has preinstalled that the course's notebooks use, plus the notebook runner
-# (nbconvert + ipykernel: Colab's own kernel). Not myst-nb, otter-grader, gensim, jupyterquiz
+# (nbconvert + ipykernel: Colab's own kernel). Not myst-nb, otter-grader, gensim
 # or the course package: a notebook's Colab cell must install those.
 COLAB_PREINSTALLED = ["transformers>=4.40,<6", "numpy>=1.26", "pandas>=2", "matplotlib>=3.8",
                       "ipywidgets>=8.1,<9", "scikit-learn>=1.4", "nltk>=3.8", "tqdm",
