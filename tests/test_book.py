@@ -36,11 +36,23 @@ def test_questions_for_the_self_check():
     assert lo < 1 / 3 < hi and n["answers"][1]["type"] == "default"
 
 
-def test_quiz_embeds_questions_and_answers_in_the_output():
+@pytest.fixture
+def ipython_shell():
+    """An IPython shell for the duration of one test, cleared afterwards.
+
+    A shell left behind is global: later tests that check behaviour *outside* IPython
+    (``ctxembed.viz.alt.install``) would see it.
+    """
     from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    yield shell
+    InteractiveShell.clear_instance()
+
+
+def test_quiz_embeds_questions_and_answers_in_the_output(ipython_shell):
     from IPython.utils.capture import capture_output
 
-    InteractiveShell.instance()
     with capture_output() as out:
         book.quiz([book.mc("Static vectors per word?", {"one": "Right.", "many": "No."})])
     data = [o.data for o in out.outputs]
@@ -51,14 +63,12 @@ def test_quiz_embeds_questions_and_answers_in_the_output():
         book.quiz([])
 
 
-def test_quiz_never_loads_mathjax_from_a_cdn():
+def test_quiz_never_loads_mathjax_from_a_cdn(ipython_shell):
     """The site works offline: the self-check must not fetch MathJax from jsdelivr."""
-    from IPython.core.interactiveshell import InteractiveShell
     from IPython.utils.capture import capture_output
 
     from ctxembed.book import mc, quiz
 
-    InteractiveShell.instance()
     with capture_output() as shown:
         quiz([mc("2 + 2?", {"4": "Right.", "5": "No."}, correct="4")])
     page = "".join(v for out in shown.outputs for v in out.data.values() if isinstance(v, str))

@@ -130,5 +130,8 @@ def test_colour_maps_are_readable_for_colour_blind_readers():
     assert len(markers) == 3, "each group has its own marker shape, not only its own colour"
 
 
-def test_install_outside_ipython_does_nothing():
+def test_install_outside_ipython_does_nothing(monkeypatch):
+    import IPython
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)   # whatever ran before
     assert alt.install() is False
