@@ -29,6 +29,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ctxembed.viz.site import VIEW_REF
+
 pytestmark = pytest.mark.book
 
 REPO = Path(__file__).resolve().parents[1]
@@ -176,15 +178,35 @@ class _Sources(HTMLParser):
 
 
 def page_weight(page: Path) -> int:
-    """Bytes of the page's HTML (embedded widget views included) plus the images it shows."""
+    """Bytes of the page's HTML plus the images it shows, every view of its explorers included.
+
+    The explorers' views are files of ``_images/views/`` named in the widget state (the site
+    moves them out of the page, see ``ctxembed.viz.site``): all of them count, although a
+    browser fetches only those shown.
+    """
+    text = page.read_text(encoding="utf-8")
     parser = _Sources()
-    parser.feed(page.read_text(encoding="utf-8"))
+    parser.feed(text)
     total = page.stat().st_size
-    for src in set(parser.images):
+    for src in set(parser.images) | set(VIEW_REF.findall(text)):
         f = (page.parent / src).resolve()
         if f.is_file():
             total += f.stat().st_size
     return total
+
+
+def test_explorer_views_are_files_loaded_lazily_not_data_in_the_page():
+    _need()
+    missing, inline = [], []
+    for page in content_pages():
+        text = page.read_text(encoding="utf-8")
+        inline += [page.name] * len(re.findall(r'<img src=\\"data:image/', text))
+        missing += [f"{page.name}: {ref}" for ref in set(VIEW_REF.findall(text))
+                    if not (page.parent / ref).is_file()]
+    assert not inline, f"{len(inline)} explorer view(s) still embedded as data: {sorted(set(inline))}"
+    assert not missing, f"explorer views not found: {missing[:5]}"
+    assert any(VIEW_REF.search(p.read_text(encoding="utf-8")) for p in content_pages()), \
+        "no page has an explorer view file: is ctxembed.viz.site listed in _config.yml?"
 
 
 def test_every_page_weighs_at_most_1_5_mb():
@@ -219,7 +241,7 @@ def test_every_figure_has_a_meaningful_alt_text():
     # Widget views are <img> inside the embedded widget state (JSON): alt is escaped there.
     for page in content_pages():
         text = page.read_text(encoding="utf-8")
-        for m in re.finditer(r'<img src=\\"data:image/[^"\\]{0,30}', text):
+        for m in re.finditer(r'<img (?:loading=\\"lazy\\" decoding=\\"async\\" )?src=\\"', text):
             tail = text[m.start(): m.start() + 400_000]
             tag = tail[: tail.find(">") + 1]
             alt = re.search(r'alt=\\"([^"\\]*)', tag)
@@ -413,3 +435,27 @@ def test_icon_script_is_replaced_by_the_stylesheet():
     assert "fontawesome.js" not in new
     assert '<link rel="stylesheet" href="../_static/fontawesome/css/all.min.css" />' in new
     assert use_fontawesome_css("<p>no theme script</p>") == "<p>no theme script</p>"
+
+
+def test_explorer_views_move_to_files_named_by_content(tmp_path):
+    """A view embedded in the widget state becomes a lazily loaded file; the state stays JSON."""
+    import base64
+    import json
+
+    from ctxembed.viz.site import externalise_view_images
+
+    webp = b"RIFF\x00\x00\x00\x00WEBPVP8L-view"
+    img = f'<img src="data:image/webp;base64,{base64.b64encode(webp).decode()}" alt="Heat map of 3 rows">'
+    state = {"state": {"m1": {"state": {"value": img}}, "m2": {"state": {"value": img}}}}
+    page = tmp_path / "chapters" / "ch.html"
+    page.parent.mkdir()
+    outside = '<p><img src="data:image/png;base64,AAAA" alt="a figure of the page"></p>'
+    html = ('<script type="application/vnd.jupyter.widget-state+json">' + json.dumps(state)
+            + "</script>" + outside)
+    new, moved = externalise_view_images(html, page, tmp_path)
+    assert moved == 2 and outside in new                      # only the widget state changes
+    files = list((tmp_path / "_images" / "views").iterdir())
+    assert len(files) == 1 and files[0].read_bytes() == webp  # identical views share a file
+    value = json.loads(new.split('json">')[1].split("</script>")[0])["state"]["m1"]["state"]["value"]
+    assert value == (f'<img loading="lazy" decoding="async" src="../_images/views/{files[0].name}" '
+                     'alt="Heat map of 3 rows">')

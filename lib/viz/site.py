@@ -15,7 +15,11 @@ Listed in ``_config.yml`` (``sphinx.extra_extensions: [ctxembed.viz.site]``). It
   exercise, then the next chapter; then the solutions; then the remaining pages;
 - leaves MathJax (1.1 MB of JavaScript) off pages that have no maths and no widgets;
 - replaces the theme's fontawesome.js (1.45 MB of JavaScript on every page) by Font Awesome's
-  stylesheet (tools/fetch_fontawesome.py): the same icons.
+  stylesheet (tools/fetch_fontawesome.py): the same icons;
+- moves the explorers' precomputed views out of the page: each data-URI image inside a
+  widget's saved state becomes a file in ``_images/views/`` (named by its content), loaded
+  lazily, so a page's HTML carries only the views' addresses and a reader's browser fetches
+  the views that are shown.
 
 The directive's body gives the summaries, one ``docname: summary`` per line; a chapter
 without one gets the first sentence of its front-matter description or first paragraph::
@@ -347,6 +351,7 @@ def setup(app):
     app.connect("html-page-context", _prev_next)
     app.connect("html-page-context", _drop_unneeded_mathjax, priority=900)
     app.connect("build-finished", _swap_icon_script)
+    app.connect("build-finished", _externalise_all_view_images)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
 
 
@@ -393,4 +398,61 @@ def _swap_icon_script(app, exception) -> None:
         text = page.read_text(encoding="utf-8")
         new = use_fontawesome_css(text)
         if new != text:
+            page.write_text(new, encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- #
+# Explorer views as lazily loaded files instead of data URIs in the page
+# --------------------------------------------------------------------------- #
+VIEWS_DIR = "_images/views"
+_WIDGET_STATE = re.compile(r'(<script type="application/vnd\.jupyter\.widget-state\+json">)(.*?)(</script>)',
+                           re.S)
+# an <img> inside a JSON string: quotes are escaped as \"
+_STATE_IMG = re.compile(r'<img src=\\"data:image/(?P<fmt>webp|png|jpeg);base64,(?P<data>[A-Za-z0-9+/=]+)\\"')
+VIEW_REF = re.compile(r'(?:\.\./)*' + re.escape(VIEWS_DIR) + r'/[0-9a-f]{20}\.(?:webp|png|jpeg)')
+
+
+def externalise_view_images(html: str, page: Path, site: Path) -> tuple[str, int]:
+    """``html`` with each image of its widget state moved to a file of ``site/_images/views``.
+
+    The ``<img>`` in the state points at the file (relative to ``page``) and gets
+    ``loading="lazy"``: the views of an explorer that are not shown are not fetched.
+    Returns the new HTML and the number of images moved. Identical views share a file.
+    """
+    import base64
+    import hashlib
+    import os
+
+    moved = 0
+
+    def one_image(m):
+        nonlocal moved
+        data = base64.b64decode(m.group("data"))
+        name = f"{hashlib.sha1(data).hexdigest()[:20]}.{m.group('fmt')}"
+        target = site / VIEWS_DIR / name
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        moved += 1
+        rel = os.path.relpath(target, page.parent).replace(os.sep, "/")
+        return f'<img loading=\\"lazy\\" decoding=\\"async\\" src=\\"{rel}\\"'
+
+    def one_state(m):
+        return m.group(1) + _STATE_IMG.sub(one_image, m.group(2)) + m.group(3)
+
+    return _WIDGET_STATE.sub(one_state, html), moved
+
+
+def _externalise_all_view_images(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    out = Path(app.outdir)
+    for page in out.rglob("*.html"):
+        if "_static" in page.parts:
+            continue
+        text = page.read_text(encoding="utf-8")
+        if "application/vnd.jupyter.widget-state+json" not in text:
+            continue
+        new, moved = externalise_view_images(text, page, out)
+        if moved:
             page.write_text(new, encoding="utf-8")
