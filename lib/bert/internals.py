@@ -410,23 +410,30 @@ def plot_head_grid(tokens: Sequence[str], probs: np.ndarray, title: str = "",
     return fig
 
 
-def attention_table_html(tokens: Sequence[str], probs: np.ndarray, title: str = "") -> str:
-    """One head's map, (T, T), as an HTML table: shaded cells, values on hover.
+ATTENTION_SHADES = 16   # shades of an attention table: weight 0, 1/15, ..., 1
 
-    Text, not an image: the token labels are as legible as the page's own text, and a
-    view weighs a few kilobytes (the explorer embeds every view in the page).
+
+def attention_table_html(tokens: Sequence[str], probs: np.ndarray, title: str = "") -> str:
+    """One head's map, (T, T), as an HTML table of shaded cells.
+
+    Text, not an image: the token labels are as legible as the page's own text. The
+    shade has :data:`ATTENTION_SHADES` levels, each a CSS class, so that a view weighs a
+    few kilobytes (the explorer embeds every view in the page).
     """
     from html import escape
 
+    top = ATTENTION_SHADES - 1
     head = "".join(f"<th class=k>{escape(t)}</th>" for t in tokens)
     body = []
     for i, query in enumerate(tokens):
-        cells = "".join(f'<td style="background:#1f77b4{int(255 * p):02x}">'
-                        "</td>" for p in np.clip(probs[i], 0, 1))
+        levels = np.rint(np.clip(probs[i], 0, 1) * top).astype(int)
+        cells = "".join(f"<td class=a{v}>" if v else "<td>" for v in levels)
         body.append(f"<tr><th class=q>{escape(query)}</th>{cells}</tr>")
+    shades = "".join(f".attn .a{v}{{background:#1f77b4{round(255 * v / top):02x}}}"
+                     for v in range(1, ATTENTION_SHADES))
     style = ("<style>.attn td{width:1.5em;height:1.5em;border:1px solid #eee;padding:0}"
              ".attn th{font-weight:normal;padding:1px 3px}.attn th.q{text-align:right}"
-             ".attn th.k{writing-mode:vertical-rl;transform:rotate(180deg)}</style>")
+             f".attn th.k{{writing-mode:vertical-rl;transform:rotate(180deg)}}{shades}</style>")
     return (f'{style}<div style="font-size:0.85em"><b>{escape(title)}</b>: rows attend to '
             "columns; darker = more weight"
             f'<table class="attn" style="border-collapse:collapse;margin-top:4px"><tr><th></th>'
