@@ -30,6 +30,16 @@ def test_domain_shift_sources_load_and_unknown_source_is_refused():
         sentiment.load_rated_sentences("imdb")
 
 
+def test_domain_test_sets_are_fixed_samples_of_the_other_sources():
+    a, b = sentiment.domain_test_sets(200), sentiment.domain_test_sets(200)
+    assert set(a) == {"tweets", "nyt", "amazon"} and all(len(v) == 200 for v in a.values())
+    assert all([r.id for r in a[s]] == [r.id for r in b[s]] for s in a)     # seeded
+    movies = {r.text for v in sentiment.movie_review_splits().values() for r in v}
+    for source, rows in a.items():
+        assert {r.label for r in rows} == {0, 1}
+        assert not movies & {r.text for r in rows}, f"{source} shares sentences with the movies"
+
+
 def test_download_helper_needs_exact_versions_and_says_what_to_do_offline(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="exact version"):
         downloads.pypi_archive("vaderSentiment")

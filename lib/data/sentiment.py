@@ -106,3 +106,21 @@ def movie_review_splits(seed: int = 0, n_dev: int = 1000, n_test: int = 2000
     dev = [rows[i] for i in order[n_test:n_test + n_dev]]
     train = [rows[i] for i in order[n_test + n_dev:]]
     return {"train": train, "dev": dev, "test": test}
+
+
+DOMAINS = ("tweets", "nyt", "amazon")
+
+
+def domain_test_sets(n: int = 500, seed: int = 0) -> dict[str, list[RatedSentence]]:
+    """A fixed, seeded sample of ``n`` rated sentences from each other source.
+
+    Tweets, New York Times editorial snippets and Amazon review snippets, rated
+    the same way as the movie sentences: test sets for a model trained on movie
+    reviews (a change of domain). Never used for training or for choices.
+    """
+    out = {}
+    for i, source in enumerate(DOMAINS):
+        rows = load_rated_sentences(source)
+        order = np.random.RandomState(seed + 10 + i).permutation(len(rows))
+        out[source] = [rows[j] for j in order[:n]]
+    return out

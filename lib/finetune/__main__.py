@@ -17,8 +17,9 @@ def main(argv=None) -> None:
     p.add_argument("--task", default="all", choices=["all", *HEAD_KIND])
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--ways", nargs="*", choices=["frozen", "lora", "full"],
-                   help="only these ways (default: all); runs of different ways share the record")
+    p.add_argument("--ways", nargs="*", choices=["frozen", "lora", "full", "curve"],
+                   help="only these ways (default: all); 'curve' is sentiment's runs on fewer "
+                        "examples; runs of different ways share the record")
     args = p.parse_args(argv)
     tasks = list(HEAD_KIND) if args.task == "all" else [args.task]
     main_train(tasks, threads=args.threads, seed=args.seed, ways=args.ways)

@@ -41,9 +41,15 @@ from .training import TrainConfig, predict, train
 ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
 RECORD = ARTEFACTS / "record.json"
 HEAD_KIND = {"sentiment": "sequence", "pos": "token", "qa": "qa"}
-SIZES = {"sentiment": dict(train=500, dev=200, test=1000),
-         "pos": dict(train=400, dev=100, test=500),
-         "qa": dict(train=240, dev=40, test=200)}
+SIZES = {"sentiment": dict(train=7072, dev=300, test=1000),   # every training sentence
+         "pos": dict(train=1500, dev=100, test=500),
+         "qa": dict(train=4000, dev=150, test=400)}
+# the training command's schedule: one epoch, batches of 16, about eight dev evaluations
+PLAN = {"sentiment": dict(epochs=1.0, batch_size=16, eval_every=55),
+        "pos": dict(epochs=1.0, batch_size=16, eval_every=12),
+        "qa": dict(epochs=1.0, batch_size=16, eval_every=40)}
+# training-set sizes of the extra sentiment runs (fine-tuning against the amount of data)
+DATA_CURVE_SIZES = (100, 300, 1000, 3000)
 QA_WINDOW = dict(max_length=192, stride=64)
 # usual values for small data, not tuned: full fine-tuning 1e-4; LoRA and a lone head 2e-3..1e-2
 RECIPES = {
@@ -70,7 +76,7 @@ def task_data(task: str, seed: int = 0) -> dict[str, list]:
         full = brown_pos_splits(seed)
     elif task == "qa":
         from ..data.squad import squad_splits
-        full = squad_splits(seed)
+        full = squad_splits(seed, n_train=n["train"], n_dev=n["dev"], n_test=n["test"])
     else:
         raise ValueError(f"Unknown task {task!r}: choose one of {sorted(HEAD_KIND)}.")
     return {k: v[:n[k]] for k, v in full.items()}
@@ -322,7 +328,7 @@ def frozen_logistic_regression(task: str, train_rows, test_rows, tokenizer=None,
 
 
 # ----------------------------------------------------------------------------- the train command
-def train_way(task: str, way: str, data: dict, *, epochs: float = 1.0, batch_size: int = 8,
+def train_way(task: str, way: str, data: dict, *, epochs: float = 1.0, batch_size: int = 16,
               eval_every: int | None = None, n_train: int | None = None, seed: int = 0,
               progress: bool = True) -> tuple[object, object, dict]:
     """Train one way of one task; returns (tokenizer, model, record entry)."""
@@ -363,8 +369,7 @@ def _save_entry(task: str, key: str, value: dict) -> dict:
 def main_train(tasks, threads: int = 1, seed: int = 0, ways=None) -> dict:
     torch.set_num_threads(threads)
     record = {}
-    plan = {"sentiment": dict(epochs=1.0, eval_every=25), "pos": dict(epochs=1.0, eval_every=10),
-            "qa": dict(epochs=1.0, eval_every=8)}
+    plan = PLAN
     for task in tasks:
         data = task_data(task, seed)
         todo = [w for w in ("frozen", "lora", "full") if RECIPES[task][w] is not None
@@ -372,7 +377,9 @@ def main_train(tasks, threads: int = 1, seed: int = 0, ways=None) -> dict:
         for way in todo:
             t = time.perf_counter()
             print(f"[train] {task} / {way}", flush=True)
-            _, model, result = train_way(task, way, data, seed=seed, **plan[task])
+            tokenizer, model, result = train_way(task, way, data, seed=seed, **plan[task])
+            if task == "sentiment":
+                result["domains"] = domain_accuracy(model, tokenizer)
             if way != "full":
                 result["artefact"] = save_small(model, task, way).name
             result["command"] = f"python -m ctxembed.finetune train --task {task} --threads {threads}"
@@ -380,4 +387,35 @@ def main_train(tasks, threads: int = 1, seed: int = 0, ways=None) -> dict:
             record = _save_entry(task, way, result)
             print(f"[train] {task} / {way}: test {result['test']} in {time.perf_counter() - t:.0f} s",
                   flush=True)
+        if task == "sentiment" and (not ways or "curve" in ways):
+            record = _save_entry(task, "data_curve", data_curve(task, data, seed=seed))
     return record
+
+
+def domain_accuracy(model, tokenizer, n: int = 500) -> dict[str, float]:
+    """Test accuracy (%) of a movie-review sentiment model on the other sources' sentences."""
+    from ..data.sentiment import domain_test_sets
+    return {source: evaluate("sentiment", model, tokenizer, rows)["accuracy"]
+            for source, rows in domain_test_sets(n).items()}
+
+
+def data_curve(task: str, data: dict, sizes=DATA_CURVE_SIZES, ways=("lora", "full"),
+               seed: int = 0) -> dict:
+    """Test metric of fine-tuning on the first ``n`` training examples, for each ``n``.
+
+    One seeded run per size and way, with the schedule of :data:`PLAN` (the full-size
+    point is the main run). Returns ``{way: {"n": [...], "test": [...], "seconds": [...]}}``.
+    """
+    key = "f1" if task == "qa" else "accuracy"
+    out = {}
+    for way in ways:
+        runs = {"n": [], "test": [], "seconds": []}
+        for n in sizes:
+            print(f"[train] {task} / {way} on {n} examples", flush=True)
+            plan = {**PLAN[task], "eval_every": None}
+            _, _, entry = train_way(task, way, data, n_train=n, seed=seed, **plan)
+            runs["n"].append(entry["n_train"])
+            runs["test"].append(entry["test"][key])
+            runs["seconds"].append(entry["train_seconds"])
+        out[way] = runs
+    return out
