@@ -135,6 +135,13 @@ def test_best_span_is_valid_start_before_end_inside_the_context():
         best_span([0, 1], [0], [None, (0, 1)])
 
 
+def test_lexical_overlap_baseline_answers_from_the_best_matching_sentence():
+    context = "The bridge opened in 1937. It was painted orange by Irving Morrow."
+    assert tasks.lexical_overlap_answer("When did the bridge open?", context) == "opened in 1937"
+    # no content word of the question in the paragraph: still an answer, never an error
+    assert tasks.lexical_overlap_answer("What is Zanzibar's capital?", context)
+
+
 def test_answer_not_in_context_is_refused(qa_model):
     ex = QAExample("x", "t", "The cat sat on the mat.", "Where?", ("mat",), (3,))
     with pytest.raises(AnswerNotInContextError, match="fix answer_start"):

@@ -276,8 +276,8 @@ def lexical_overlap_answer(question: str, context: str, max_words: int = 4) -> s
         runs.append(cur)
     if not runs:
         return words[0][2]
-    def distance(run):
-        return min((min(abs(i - h) for h in hits) for i in run), default=0)
+    def distance(run):   # no shared word: every run is as near as any other
+        return min(abs(i - h) for i in run for h in hits) if hits else 0
     run = min(runs, key=lambda r: (distance(r), len(r)))
     run = run[:max_words] if not hits or run[0] > max(hits) else run[-max_words:]
     return context[words[run[0]][0]:words[run[-1]][1]]
