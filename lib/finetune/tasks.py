@@ -284,25 +284,34 @@ def lexical_overlap_answer(question: str, context: str, max_words: int = 4) -> s
 
 
 # ----------------------------------------------------------------------------- frozen features
-def frozen_token_features(tokenizer, model, examples, task: str) -> np.ndarray:
-    """Frozen MiniLM vectors: mean-pooled sentence vectors (sentiment) or first-piece vectors (pos)."""
+def frozen_token_features(tokenizer, model, examples, task: str, batch_size: int = 64) -> np.ndarray:
+    """Frozen MiniLM vectors: mean-pooled sentence vectors (sentiment) or first-piece vectors (pos).
+
+    Rows follow ``examples`` (for pos: their words, in order). Batches are formed from
+    examples of similar length (as in :func:`ctxembed.finetune.predict`), so little of the
+    computation is padding.
+    """
     from ..core.pooling import pool_tokens
     feats, meta = features(task, tokenizer, examples)
     base = model.base_model
     col = collator(task, tokenizer)
-    out = []
+    order = np.argsort([len(f["input_ids"]) for f in feats], kind="stable")
+    rows: list[np.ndarray | None] = [None] * len(feats)
     with torch.no_grad():
-        for i in range(0, len(feats), 64):
-            chunk = [{k: v for k, v in f.items() if k != "labels"} for f in feats[i:i + 64]]
-            batch = col(chunk)
+        for i in range(0, len(order), batch_size):
+            idx = order[i:i + batch_size].tolist()
+            batch = col([{k: v for k, v in feats[j].items() if k != "labels"} for j in idx])
             h = base(**batch).last_hidden_state
             if task == "sentiment":
-                out.append(pool_tokens(h, batch["attention_mask"], "mean").numpy())
+                pooled = pool_tokens(h, batch["attention_mask"], "mean").numpy()
+                for row, j in enumerate(idx):
+                    rows[j] = pooled[row][None]
             else:
-                for row, w in enumerate(meta[i:i + 64]):
-                    first = [j for j, x in enumerate(w) if x is not None and (j == 0 or w[j - 1] != x)]
-                    out.append(h[row, first].numpy())
-    return np.concatenate(out)
+                for row, j in enumerate(idx):
+                    w = meta[j]
+                    first = [t for t, x in enumerate(w) if x is not None and (t == 0 or w[t - 1] != x)]
+                    rows[j] = h[row, first].numpy()
+    return np.concatenate(rows)
 
 
 def frozen_logistic_regression(task: str, train_rows, test_rows, tokenizer=None, model=None) -> dict:
