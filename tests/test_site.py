@@ -201,11 +201,27 @@ def pages(browser, server):
 # --------------------------------------------------------------------------- #
 # JavaScript helpers run in the page
 # --------------------------------------------------------------------------- #
+# Explorer views load lazily (loading="lazy"): as a reader does, bring each image into view
+# and give it up to 5 s to load before judging it.
 IMAGES_JS = """
-() => Array.from(document.querySelectorAll('main img, article img, .bd-article img')).map(img => ({
-    src: img.currentSrc.slice(0, 80), complete: img.complete, width: img.naturalWidth,
-    inWidget: !!img.closest('.jupyter-widgets'),
-}))
+async () => {
+    const imgs = Array.from(document.querySelectorAll('main img, article img, .bd-article img'));
+    for (const img of imgs) {
+        if (img.complete && img.naturalWidth > 0) continue;
+        img.scrollIntoView({block: 'center'});
+        await new Promise(done => {
+            if (img.complete && img.naturalWidth > 0) return done();
+            img.addEventListener('load', done, {once: true});
+            img.addEventListener('error', done, {once: true});
+            setTimeout(done, 5000);
+        });
+    }
+    window.scrollTo(0, 0);
+    return imgs.map(img => ({
+        src: (img.currentSrc || img.getAttribute('src') || '').slice(0, 80), complete: img.complete,
+        width: img.naturalWidth, inWidget: !!img.closest('.jupyter-widgets'),
+    }));
+}
 """
 
 # The "view" of the cell output that holds a control: what is visible in it except the
@@ -224,7 +240,7 @@ VIEW_SIGNATURE_JS = """
             const t = node.textContent.trim();
             if (t) parts.push('T:' + t);
         } else if (el.tagName === 'IMG') {
-            parts.push('I:' + el.currentSrc);
+            parts.push('I:' + (el.currentSrc || el.src));   // a lazy view may not have loaded yet
         } else if (el.tagName === 'CANVAS') {
             parts.push('C:' + el.toDataURL());
         }
