@@ -244,6 +244,9 @@ class LaunchPaths:
     def _execute(self, path, rel, venv, home, nb, cwd, out, timeout, start) -> Result:
         out.mkdir(parents=True, exist_ok=True)
         env = _base_env(home, venv)
+        # notebooks run ``jobs`` at a time: give each its share of the cores (a chapter asks
+        # torch for at most what it is given), as one student's machine would
+        env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // max(1, self.jobs)))
         cmd = [venv / "bin" / "jupyter", "nbconvert", "--to", "notebook", "--execute",
                f"--ExecutePreprocessor.timeout={timeout}",
                "--ExecutePreprocessor.kernel_name=python3", "--output-dir", str(out), str(nb)]
