@@ -350,8 +350,7 @@ def setup(app):
     app.connect("html-page-context", _add_description)
     app.connect("html-page-context", _prev_next)
     app.connect("html-page-context", _drop_unneeded_mathjax, priority=900)
-    app.connect("build-finished", _swap_icon_script)
-    app.connect("build-finished", _externalise_all_view_images)
+    app.connect("build-finished", _rewrite_built_pages)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
 
 
@@ -373,10 +372,8 @@ def use_fontawesome_css(html: str) -> str:
     return _FA_PRELOAD.sub("", html)
 
 
-def _swap_icon_script(app, exception) -> None:
-    if exception is not None or app.builder.format != "html":
-        return
-    out = Path(app.outdir)
+def _fontawesome_css_ready(app, out: Path) -> bool:
+    """Whether the site has Font Awesome's stylesheet (copied here if Sphinx has not yet)."""
     if not (out / FONTAWESOME_CSS).is_file():
         # Sphinx copies html_extra_path only when it writes pages: copy the icons' folder here.
         import shutil
@@ -391,12 +388,23 @@ def _swap_icon_script(app, exception) -> None:
 
         logging.getLogger(__name__).warning(
             f"{FONTAWESOME_CSS} is missing (run tools/fetch_fontawesome.py): pages keep fontawesome.js")
+        return False
+    return True
+
+
+def _rewrite_built_pages(app, exception) -> None:
+    """One pass over the built pages: icon stylesheet, explorer views as files."""
+    if exception is not None or app.builder.format != "html":
         return
+    out = Path(app.outdir)
+    icons = _fontawesome_css_ready(app, out)
     for page in out.rglob("*.html"):
         if "_static" in page.parts:
             continue
         text = page.read_text(encoding="utf-8")
-        new = use_fontawesome_css(text)
+        new = use_fontawesome_css(text) if icons else text
+        if "application/vnd.jupyter.widget-state+json" in new:
+            new, _ = externalise_view_images(new, page, out)
         if new != text:
             page.write_text(new, encoding="utf-8")
 
@@ -441,18 +449,3 @@ def externalise_view_images(html: str, page: Path, site: Path) -> tuple[str, int
         return m.group(1) + _STATE_IMG.sub(one_image, m.group(2)) + m.group(3)
 
     return _WIDGET_STATE.sub(one_state, html), moved
-
-
-def _externalise_all_view_images(app, exception) -> None:
-    if exception is not None or app.builder.format != "html":
-        return
-    out = Path(app.outdir)
-    for page in out.rglob("*.html"):
-        if "_static" in page.parts:
-            continue
-        text = page.read_text(encoding="utf-8")
-        if "application/vnd.jupyter.widget-state+json" not in text:
-            continue
-        new, moved = externalise_view_images(text, page, out)
-        if moved:
-            page.write_text(new, encoding="utf-8")
