@@ -378,7 +378,6 @@ def _save_entry(task: str, key: str, value: dict) -> dict:
 def main_train(tasks, threads: int = 1, seed: int = 0, ways=None) -> dict:
     torch.set_num_threads(threads)
     record = {}
-    plan = PLAN
     for task in tasks:
         data = task_data(task, seed)
         todo = [w for w in ("frozen", "lora", "full") if RECIPES[task][w] is not None
@@ -386,7 +385,7 @@ def main_train(tasks, threads: int = 1, seed: int = 0, ways=None) -> dict:
         for way in todo:
             t = time.perf_counter()
             print(f"[train] {task} / {way}", flush=True)
-            tokenizer, model, result = train_way(task, way, data, seed=seed, **plan[task])
+            tokenizer, model, result = train_way(task, way, data, seed=seed, **PLAN[task])
             if task == "sentiment":
                 result["domains"] = domain_accuracy(model, tokenizer)
             if way != "full":
@@ -415,16 +414,15 @@ def data_curve(task: str, data: dict, sizes=DATA_CURVE_SIZES, ways=("lora", "ful
     One seeded run per size and way, with the schedule of :data:`PLAN` (the full-size
     point is the main run). Returns ``{way: {"n": [...], "test": [...], "seconds": [...]}}``.
     """
-    key = "f1" if task == "qa" else "accuracy"
+    plan = {**PLAN[task], "eval_every": None}     # dev only at the end of each run
     out = {}
     for way in ways:
         runs = {"n": [], "test": [], "seconds": []}
         for n in sizes:
             print(f"[train] {task} / {way} on {n} examples", flush=True)
-            plan = {**PLAN[task], "eval_every": None}
             _, _, entry = train_way(task, way, data, n_train=n, seed=seed, **plan)
             runs["n"].append(entry["n_train"])
-            runs["test"].append(entry["test"][key])
+            runs["test"].append(headline(task, entry["test"]))
             runs["seconds"].append(entry["train_seconds"])
         out[way] = runs
     return out
