@@ -62,7 +62,8 @@ def launched(tmp_path_factory):
 
 
 @skip
-@pytest.mark.slow
+@pytest.mark.launch
+@pytest.mark.timeout(3600)   # the first test builds both environments and runs every notebook
 @pytest.mark.parametrize("path", ["colab", "binder"])
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_notebook_runs_top_to_bottom(launched, path, notebook):

@@ -22,12 +22,20 @@ stamp="$VENV/.ctxembed-setup"
 want=$(cat pyproject.toml tools/setup.sh | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
   log "installing Python packages (a minute or two on a fresh machine)"
-  "$VPY" -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
+  # pip's own exit status decides (a failed install must not leave the stamp behind); its
+  # warnings about this machine's unreachable local indexes are filtered from the output.
+  pip_quiet() {
+    local out rc=0
+    out=$("$VPY" -m pip install -q "$@" 2>&1) || rc=$?
+    printf '%s\n' "$out" | grep -v -e "is ignored" -e "^ *!!" -e '^$' || true
+    [ $rc -eq 0 ] || { echo "[setup] pip install $* failed (exit $rc); see above" >&2; exit 1; }
+  }
+  pip_quiet --upgrade pip
   # torch first and exactly 2.13.0: that CPU wheel is on this machine's disk; any other
   # spec pulls several GB of CUDA builds. On other machines pip fetches it from PyPI.
-  "$VPY" -m pip install -q "torch==2.13.0" 2>&1 | grep -v "is ignored" || true
-  "$VPY" -m pip install -q -e ".[book,grading,dev,serve]" 2>&1 | grep -v -e "is ignored" -e "^ *!!" || true
-  "$VPY" -c "import ctxembed, torch, transformers, myst_nb, otter" \
+  pip_quiet "torch==2.13.0"
+  pip_quiet -e ".[book,grading,dev,serve]"
+  "$VPY" -c "import ctxembed, torch, transformers, myst_nb, otter, pytest_timeout" \
     || { echo "[setup] the Python install failed; see the pip output above" >&2; exit 1; }
   echo "$want" > "$stamp"
 fi
