@@ -33,11 +33,10 @@ import time
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-import ctxembed  # noqa: E402
-from ctxembed.data.wordnet import load_wordnet  # noqa: E402
+import ctxembed
+import numpy as np
+import torch
+from ctxembed.data.wordnet import load_wordnet
 
 _TOKEN = re.compile(r"[A-Za-z]+")
 

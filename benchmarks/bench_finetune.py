@@ -23,10 +23,12 @@ import statistics
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import torch  # noqa: E402
-
-from ctxembed.finetune import TrainConfig, train  # noqa: E402
-from ctxembed.finetune import tasks  # noqa: E402
+import torch
+from ctxembed.finetune import (
+    TrainConfig,
+    tasks,
+    train,
+)
 
 
 def main() -> None:
@@ -41,8 +43,8 @@ def main() -> None:
     rows = tasks.task_data("sentiment")["train"]
     feats, _ = tasks.features("sentiment", tok, rows)
     longest = max(len(f["input_ids"]) for f in feats)
-    settings = {"library (bucketed, dynamic padding)": dict(bucket=True, pad_to=None),
-                f"plain (random batches, padded to {longest})": dict(bucket=False, pad_to=longest)}
+    settings = {"library (bucketed, dynamic padding)": {"bucket": True, "pad_to": None},
+                f"plain (random batches, padded to {longest})": {"bucket": False, "pad_to": longest}}
     speed = {k: [] for k in settings}
     padding = {}
     for r in range(args.rounds):

@@ -92,7 +92,7 @@ def lighthouse(url: str, preset: str, out: Path) -> dict:
     if preset == "desktop":
         cmd.append("--preset=desktop")
     env = dict(os.environ, CHROME_PATH=CHROMIUM)
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600, check=False)
     if proc.returncode != 0 or not out.is_file():
         raise RuntimeError(f"lighthouse failed on {url}: {proc.stderr[-1500:]}")
     report = json.loads(out.read_text())
@@ -142,7 +142,7 @@ def main(argv=None) -> int:
                 start = time.perf_counter()
                 try:
                     s = lighthouse(f"{base}/{page}", preset, tmp / f"{page.replace('/', '_')}.{preset}.json")
-                except Exception as exc:  # report and go on
+                except (RuntimeError, OSError, ValueError, subprocess.TimeoutExpired) as exc:  # report, go on
                     print(f"{page:44s} {preset:8s} FAILED: {exc}")
                     if args.gate in (preset, "both"):
                         below.append(f"{page} ({preset}): lighthouse failed")
@@ -162,7 +162,7 @@ def main(argv=None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
-    print(f"(MB: bytes transferred, gzipped, shared JavaScript and CSS included)")
+    print("(MB: bytes transferred, gzipped, shared JavaScript and CSS included)")
     if below:
         print(f"gated scores below {THRESHOLD}: {'; '.join(below)}")
         return 1

@@ -38,7 +38,7 @@ def main() -> int:
         CACHE.mkdir(parents=True, exist_ok=True)
         done = subprocess.run(["npm", "pack", f"@fortawesome/fontawesome-free@{VERSION}",
                                "--pack-destination", str(CACHE), "--silent", "--loglevel=error"],
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, check=False)
         if done.returncode != 0 or not tgz.is_file():
             print(f"[fontawesome] ERROR: npm pack failed ({done.stderr.strip()[-300:]}): "
                   "is the npm registry reachable?", file=sys.stderr)

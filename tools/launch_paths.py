@@ -49,7 +49,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-import colab_cells  # noqa: E402
+import colab_cells
 
 TORCH = "torch==2.13.0"   # first, always: any other spec downloads GBs of CUDA wheels
 # What Colab has preinstalled that the course's notebooks use, plus the notebook runner
@@ -120,7 +120,7 @@ class Report:
 
 def _run(cmd, cwd=None, env=None, log=None, timeout=None):
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, check=False)
     if log is not None:
         log.write(f"$ {' '.join(map(str, cmd))}\n{proc.stdout}\n{proc.stderr}\n")
         log.flush()
@@ -162,7 +162,8 @@ class LaunchPaths:
     def __init__(self, work: Path, root: Path = ROOT, jobs: int = 2):
         self.root, self.work, self.jobs = root, work, jobs
         self.work.mkdir(parents=True, exist_ok=True)
-        self.log = open(work / "launch.log", "a")
+        # open for the object's whole life (every step appends to it); run() closes it
+        self.log = open(work / "launch.log", "a")  # noqa: SIM115
         self.commit = _run(["git", "-C", str(root), "rev-parse", "HEAD"]).stdout.strip()
         self.dirty = bool(_run(["git", "-C", str(root), "status", "--porcelain",
                                 "--untracked-files=no"]).stdout.strip())
@@ -252,7 +253,7 @@ class LaunchPaths:
                "--ExecutePreprocessor.kernel_name=python3", "--output-dir", str(out), str(nb)]
         try:
             proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True,
-                                  timeout=timeout + 120)
+                                  timeout=timeout + 120, check=False)
             ok, err = proc.returncode == 0, ("" if proc.returncode == 0
                                              else proc.stderr[-4000:])
         except subprocess.TimeoutExpired:
@@ -282,10 +283,13 @@ class LaunchPaths:
         # One thread per path (each path's notebooks one after another, so two notebooks
         # never pip-install into the same venv at once); jobs=1 runs the paths in turn.
         runners = {"colab": colab, "binder": binder}
-        with cf.ThreadPoolExecutor(max_workers=max(1, min(self.jobs, len(paths)))) as pool:
-            futures = [pool.submit(runners[p]) for p in paths]
-            for f in futures:
-                self.report.results += f.result()
+        try:
+            with cf.ThreadPoolExecutor(max_workers=max(1, min(self.jobs, len(paths)))) as pool:
+                futures = [pool.submit(runners[p]) for p in paths]
+                for f in futures:
+                    self.report.results += f.result()
+        finally:
+            self.log.close()
         (self.work / "report.json").write_text(json.dumps(asdict(self.report), indent=1))
         return self.report
 
@@ -296,7 +300,7 @@ def main(argv=None) -> int:
                     choices=["colab", "binder"])
     ap.add_argument("--only", nargs="*", help="notebooks (relative paths) to run")
     ap.add_argument("--work", type=Path, default=None, help="working folder (default: temp)")
-    ap.add_argument("--jobs", type=int, default=int(os.environ.get("CTXEMBED_LAUNCH_JOBS", 2)))
+    ap.add_argument("--jobs", type=int, default=int(os.environ.get("CTXEMBED_LAUNCH_JOBS", "2")))
     args = ap.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="ctxembed-launch-"))
     start = time.perf_counter()
