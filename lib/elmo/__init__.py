@@ -37,7 +37,6 @@ from .model import (
     collate,
     encode_corpus,
     layer_vectors,
-    leaky_backward_targets,
     load_checkpoint,
     load_elmo,
     perplexity,

@@ -10,8 +10,7 @@ Each sentence is wrapped as ``[<bos>, w_1, ..., w_n, <eos>]``. The forward state
 position ``t`` has seen ``x_0..x_t``; the backward state at ``t`` has seen ``x_t..x_{n+1}``.
 So the forward targets are the inputs shifted left by one and the backward targets are
 the inputs shifted **right** by one. Using the inputs themselves as backward targets
-(as a common sketch does) lets the backward LM read its own target: it learns to copy
-(:func:`leaky_backward_targets` reproduces that bug so a test can show it is caught).
+(as a common sketch does) lets the backward LM read its own target: it learns to copy.
 
 A word's ELMo representation has three layers, each of size ``2 * hidden``:
 layer 0 is the token embedding (context-free, repeated twice, as in ELMo), layers 1
@@ -229,16 +228,6 @@ class BiLM(nn.Module):
         out = [torch.cat([emb, emb], -1)]
         out += [torch.cat([f, b], -1) for f, b in zip(fwd, bwd)]
         return torch.stack(out)
-
-
-def leaky_backward_targets(ids: torch.Tensor) -> torch.Tensor:
-    """The **bug** of the source sketch, kept for the test that catches it.
-
-    It uses the inputs as the backward LM's targets: the backward state at ``t``
-    has read ``ids[t]`` and is asked to predict ``ids[t]``, so it can copy.
-    The correct backward targets are ``ids[:, :-1]`` for states ``1 ..`` (shift right).
-    """
-    return ids.clone()
 
 
 # --------------------------------------------------------------------------- scalar mix
@@ -549,5 +538,12 @@ def layer_vectors(model: BiLM, vocab: Vocab, sentence: str, word: str, occurrenc
 
 
 def build_model(vocab: Vocab, **sizes) -> BiLM:
-    """A fresh :class:`BiLM` for ``vocab`` with the default (shipped) sizes unless overridden."""
+    """A fresh :class:`BiLM` for ``vocab`` with the default (shipped) sizes unless overridden.
+
+    The adaptive softmax's default ``cutoffs`` are kept where they fit a small vocabulary
+    (each must be below ``len(vocab) - 1``).
+    """
+    if "cutoffs" not in sizes:
+        fitting = tuple(c for c in ELMoConfig.cutoffs if c < len(vocab) - 1)
+        sizes["cutoffs"] = fitting or (max(1, len(vocab) // 2),)
     return BiLM(ELMoConfig(vocab_size=len(vocab), **sizes))

@@ -34,6 +34,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--epochs", type=float, default=1.0)
     p.add_argument("--max-steps", type=int, default=None, help="stop after this many batches")
     p.add_argument("--time-budget", type=float, default=None, help="stop after this many seconds")
+    p.add_argument("--train-sentences", type=int, default=None,
+                   help="train on only the first N training sentences (a quick trial run)")
+    p.add_argument("--valid-sentences", type=int, default=None,
+                   help="measure perplexity on only the first N validation sentences")
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads (1 is fastest on a busy shared 2-core machine)")
     p.add_argument("--no-progress", action="store_true")
@@ -47,9 +51,11 @@ def main(argv: Sequence[str] | None = None) -> dict:
 
     set_seed(args.seed)
     corpus = load_corpus()
-    vocab = elmo.Vocab.build(corpus.train, max_size=args.vocab_size)
-    train_ids = elmo.encode_corpus(corpus.train, vocab)
-    valid_ids = elmo.encode_corpus(corpus.valid, vocab)
+    train_sentences = corpus.train[: args.train_sentences]
+    valid_sentences = corpus.valid[: args.valid_sentences]
+    vocab = elmo.Vocab.build(train_sentences, max_size=args.vocab_size)
+    train_ids = elmo.encode_corpus(train_sentences, vocab)
+    valid_ids = elmo.encode_corpus(valid_sentences, vocab)
     model = elmo.build_model(vocab, embed_dim=args.embed_dim, hidden_dim=args.hidden_dim)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"corpus: {len(train_ids):,} train / {len(valid_ids):,} valid sentences; "
