@@ -23,10 +23,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--tokens-per-batch", type=int, default=2048)
     t.add_argument("--lr", type=float, default=1e-3)
-    t.add_argument("--out", default=str(CHECKPOINT))
+    t.add_argument("--out", default=str(CHECKPOINT),
+                   help="checkpoint path; its record is written beside it (.json)")
+    t.add_argument("--texts", type=int, default=None,
+                   help="use only the first N WordNet texts (a quick trial run; default: all)")
+    t.add_argument("--eval-texts", type=int, default=1000, help="held-out texts")
+    t.add_argument("--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args(argv)
+    if args.texts is not None and args.eval_texts >= args.texts:
+        parser.error(f"--eval-texts ({args.eval_texts}) must be below --texts ({args.texts})")
     run_training(steps=args.steps, seed=args.seed, out=args.out,
-                 tokens_per_batch=args.tokens_per_batch, lr=args.lr, threads=args.threads)
+                 tokens_per_batch=args.tokens_per_batch, lr=args.lr, threads=args.threads,
+                 progress=not args.quiet, limit=args.texts, n_eval=args.eval_texts)
 
 
 if __name__ == "__main__":

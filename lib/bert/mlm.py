@@ -504,12 +504,16 @@ PROBES = ["a large body of [MASK]", "the [MASK] of a river", "a young [MASK] or 
 
 def run_training(steps: int = 2000, seed: int = 0, out: Path | str = CHECKPOINT,
                  tokens_per_batch: int = 2048, lr: float = 1e-3, threads: int | None = None,
-                 progress: bool = True) -> dict:
-    """The full recipe behind the shipped checkpoint; returns its ``meta``."""
+                 progress: bool = True, limit: int | None = None, n_eval: int = 1000) -> dict:
+    """The full recipe behind the shipped checkpoint; returns its ``meta``.
+
+    ``limit`` (the first ``limit`` WordNet texts) and ``n_eval`` (held-out texts) shrink the
+    corpus for a quick trial run; the defaults are the shipped run's.
+    """
     if threads:
         torch.set_num_threads(threads)
     t0 = time.perf_counter()
-    tokenizer, train_seqs, eval_seqs, info = prepare_corpus(seed=seed)
+    tokenizer, train_seqs, eval_seqs, info = prepare_corpus(seed=seed, n_eval=n_eval, limit=limit)
     prep_seconds = time.perf_counter() - t0
     model = new_model(small_config(vocab_size=len(tokenizer)), seed=seed)
     before = evaluate(model, eval_seqs, tokenizer)
@@ -520,7 +524,8 @@ def run_training(steps: int = 2000, seed: int = 0, out: Path | str = CHECKPOINT,
                 tokens_per_batch=tokens_per_batch, lr=lr, seed=seed, log_every=25,
                 eval_every=max(steps // 10, 1), progress=progress)
     meta = {
-        "command": f"python -m ctxembed.bert train --steps {steps} --seed {seed}",
+        "command": f"python -m ctxembed.bert train --steps {steps} --seed {seed}"
+                   + (f" --texts {limit} --eval-texts {n_eval}" if limit else ""),
         "seed": seed, "steps": steps, "tokens_per_batch": tokens_per_batch, "lr": lr,
         "train_seconds": round(log.seconds, 1), "corpus_prep_seconds": round(prep_seconds, 1),
         "torch_threads": torch.get_num_threads(), "torch_version": str(torch.__version__),
