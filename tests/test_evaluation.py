@@ -52,6 +52,8 @@ def test_bootstrap_interval_is_seeded_and_centred_on_the_mean():
     assert first.low < first.estimate < first.high
     assert first.confidence == 0.95 and first.n == 100
     narrower = bootstrap_interval(f1_per_question, 0.80, seed=3)
+    assert first.method == "BCa"
+    assert bootstrap_interval(np.tile(f1_per_question, 30)).method == "percentile"   # n=3000
     assert first.low < narrower.low and narrower.high < first.high
 
 

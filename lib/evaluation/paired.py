@@ -76,7 +76,7 @@ def _mean_difference(a, b, axis=-1):
 
 
 def paired_bootstrap_difference(a_scores: Sequence[float], b_scores: Sequence[float],
-                                confidence: float = 0.95, *, method: str = "BCa",
+                                confidence: float = 0.95, *, method: str = "auto",
                                 n_resamples: int = 2000, seed: int | None = 0) -> Interval:
     """Paired bootstrap interval of ``mean(a_scores) - mean(b_scores)``.
 
@@ -117,7 +117,7 @@ def paired_bootstrap_difference(a_scores: Sequence[float], b_scores: Sequence[fl
 
 def paired_metric_difference(metric_a: Callable[[np.ndarray], float],
                              metric_b: Callable[[np.ndarray], float], n_examples: int,
-                             confidence: float = 0.95, *, method: str = "BCa",
+                             confidence: float = 0.95, *, method: str = "auto",
                              n_resamples: int = 2000, seed: int | None = 0) -> Interval:
     """Paired bootstrap interval of ``metric_a - metric_b`` for metrics that are not means.
 
@@ -357,7 +357,7 @@ class PairedComparison:
 
 def compare_systems(name_a: str, a_scores: Sequence[float], name_b: str,
                     b_scores: Sequence[float], metric: str | None = None, *,
-                    confidence: float = 0.95, method: str = "BCa", n_resamples: int = 2000,
+                    confidence: float = 0.95, method: str = "auto", n_resamples: int = 2000,
                     seed: int | None = 0) -> PairedComparison:
     """Compare two systems' per-example scores on the same test set.
 
@@ -392,7 +392,7 @@ def compare_systems(name_a: str, a_scores: Sequence[float], name_b: str,
 def compare_sentence(name_a: str, a_scores: Sequence[float], name_b: str,
                      b_scores: Sequence[float], metric: str | None = None, *,
                      scale: float = 100.0, digits: int = 1, confidence: float = 0.95,
-                     method: str = "BCa", n_resamples: int = 2000, seed: int | None = 0) -> str:
+                     method: str = "auto", n_resamples: int = 2000, seed: int | None = 0) -> str:
     """One sentence comparing two systems on the same test set, honest about noise.
 
     "A is ahead of B ... by x points (95% paired interval l to h)" when the paired bootstrap
