@@ -2,13 +2,19 @@
 
 import warnings
 
+import ctxembed
 import numpy as np
 import pytest
 import torch
-
-import ctxembed
-from ctxembed import (EmptyInputError, WordNotFoundError, cosine, sentence_vectors, token_states,
-                      word_vector, word_vectors)
+from ctxembed import (
+    EmptyInputError,
+    WordNotFoundError,
+    cosine,
+    sentence_vectors,
+    token_states,
+    word_vector,
+    word_vectors,
+)
 
 MONEY_1 = "I deposited my salary at the bank this morning."
 MONEY_2 = "The bank approved our mortgage after a long wait."
@@ -42,14 +48,45 @@ def test_same_sense_is_closer_than_different_sense():
     assert cosine(m1, m2) > cosine(m2, r)
 
 
-def test_word_split_into_pieces_is_mean_of_its_pieces():
-    sentence = "Embeddings are useful."
-    [states] = token_states([sentence])
-    assert states.tokens[1:5] == ["em", "##bed", "##ding", "##s"]
-    np.testing.assert_allclose(word_vector(sentence, "embeddings"),
-                               states.states[1:5].mean(axis=0), atol=1e-6)
-    np.testing.assert_allclose(word_vector(sentence, "embeddings", pieces="first"),
-                               states.states[1], atol=1e-6)
+PIECES = "Contextual embeddings are surprisingly useful."   # embeddings = em ##bed ##ding ##s
+
+
+@pytest.fixture(scope="module")
+def by_hand(encoder):
+    """The model run directly: every hidden state of PIECES and the pieces of 'embeddings'."""
+    inputs = encoder.tokenizer(PIECES, return_tensors="pt")
+    with torch.no_grad():
+        hidden = encoder.model(**inputs, output_hidden_states=True).hidden_states
+    pieces = [i for i, w in enumerate(inputs.word_ids()) if w == 1]
+    assert [inputs.tokens()[i] for i in pieces] == ["em", "##bed", "##ding", "##s"]
+    return [h[0, pieces].numpy() for h in hidden]     # per hidden state: (4 pieces, H)
+
+
+def test_pieces_of_a_split_word_are_pooled_as_asked(by_hand):
+    last = by_hand[-1]
+    assert not np.allclose(last[0], last.mean(axis=0), atol=1e-3)   # the poolings can differ
+    expected = {"mean": last.mean(axis=0), "first": last[0], "max": last.max(axis=0),
+                "sum": last.sum(axis=0)}
+    for pieces, want in expected.items():
+        np.testing.assert_allclose(word_vector(PIECES, "embeddings", pieces=pieces), want,
+                                   atol=1e-5, err_msg=f"pieces={pieces!r}")
+
+
+def test_layer_choices_match_the_hidden_states_of_the_model(by_hand, encoder):
+    def vector(layers, pieces="mean"):
+        return word_vector(PIECES, "embeddings", layers=layers, pieces=pieces)
+
+    n = encoder.num_layers
+    concat = np.concatenate([by_hand[-4], by_hand[-3], by_hand[-2], by_hand[-1]], axis=-1)
+    np.testing.assert_allclose(vector("concat_last4"), concat.mean(axis=0), atol=1e-5)
+    np.testing.assert_allclose(vector("concat_last4", "first"), concat[0], atol=1e-5)
+    np.testing.assert_allclose(vector("sum_last4"), sum(by_hand[-4:]).mean(axis=0), atol=1e-4)
+    for layer in (0, 2, n, -2):
+        np.testing.assert_allclose(vector(layer), by_hand[layer].mean(axis=0), atol=1e-5,
+                                   err_msg=f"layers={layer}")
+    every = np.stack([h.mean(axis=0) for h in by_hand])
+    np.testing.assert_allclose(vector("all"), every, atol=1e-5)
+    np.testing.assert_allclose(vector("last"), every[-1], atol=1e-5)
 
 
 def test_repeated_word_choose_occurrence():
@@ -75,10 +112,22 @@ def test_absent_word_is_a_clear_error():
         word_vector("A river.", "bank")
 
 
-@pytest.mark.parametrize("args", [("", "bank"), ("   ", "bank"), ("The bank.", ""), ("The bank.", "  ")])
-def test_empty_inputs_are_clear_errors(args):
-    with pytest.raises(EmptyInputError):
+@pytest.mark.parametrize("args, says", [
+    (("", "bank"), "[Ss]entence (0 )?is empty"), (("   ", "bank"), "[Ss]entence (0 )?is empty"),
+    (("The bank.", ""), "word to look up is empty"), (("The bank.", "  "), "word to look up"),
+])
+def test_empty_inputs_are_clear_errors(args, says):
+    with pytest.raises(EmptyInputError, match=says):
         word_vector(*args)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: ctxembed.tokenize(""), lambda: token_states(["A bank.", " "]),
+    lambda: sentence_vectors(["\n"]), lambda: word_vectors(["A bank.", ""], "bank"),
+], ids=["tokenize", "token_states", "sentence_vectors", "word_vectors"])
+def test_empty_text_anywhere_is_a_clear_error(call):
+    with pytest.raises(EmptyInputError, match="empty: every sentence needs at least one word"):
+        call()
 
 
 def test_empty_list_of_sentences():
@@ -101,20 +150,15 @@ def test_too_long_text_warns_and_truncates(encoder):
             word_vector(long, "bank", -1)
 
 
-def test_layer_choices_shapes(encoder):
+def test_layer_choices_shapes_and_bad_choices(encoder):
     h, n = encoder.hidden_size, encoder.num_layers
     s = [MONEY_1]
     assert word_vectors(s, "bank", layers="last").shape == (1, h)
     assert word_vectors(s, "bank", layers="concat_last4").shape == (1, 4 * h)
     assert word_vectors(s, "bank", layers="all").shape == (1, n + 1, h)
-    every = word_vectors(s, "bank", layers="all")[0]
-    np.testing.assert_allclose(word_vectors(s, "bank", layers="sum_last4")[0],
-                               every[-4:].sum(axis=0), atol=1e-4)
-    np.testing.assert_allclose(word_vectors(s, "bank", layers=0)[0], every[0], atol=1e-6)
-    np.testing.assert_allclose(word_vectors(s, "bank", layers="last")[0], every[-1], atol=1e-6)
     with pytest.raises(ValueError, match="does not exist"):
         word_vectors(s, "bank", layers=n + 1)
-    with pytest.raises(ValueError, match="not understood"):
+    with pytest.raises(ValueError, match="not understood.*'sum_last4'"):
         word_vectors(s, "bank", layers="middle")
 
 
@@ -126,6 +170,33 @@ def test_sentence_pooling_ignores_padding():
         np.testing.assert_allclose(in_batch, alone[0], atol=1e-5)
     unit = sentence_vectors([short, long], normalize=True)
     np.testing.assert_allclose(np.linalg.norm(unit, axis=1), 1.0, atol=1e-5)
+
+
+def test_bad_pooling_names_are_refused_before_any_work():
+    ctxembed.clear_cache()
+    with pytest.raises(ValueError, match="pooling='avg': use one of 'cls', 'mean', 'max'"):
+        sentence_vectors(["A sentence nobody has encoded yet."], pooling="avg")
+    assert ctxembed.cache_info()["misses"] == 0, "the encoder ran before the name was checked"
+    with pytest.raises(ValueError, match="pieces='last': use one of 'mean', 'first', 'max', 'sum'"):
+        word_vector(MONEY_1, "bank", pieces="last")
+    with pytest.raises(ValueError, match="use one of cls, mean, max"):
+        ctxembed.pool_tokens(torch.zeros(1, 2, 3), torch.ones(1, 2), "avg")
+
+
+def test_cosine_of_a_zero_vector_is_an_error_saying_which():
+    with pytest.raises(ValueError, match="the second vector is all zeros"):
+        cosine([1.0, 2.0], [0.0, 0.0])
+    with pytest.raises(ValueError, match="both vectors are all zeros"):
+        cosine(np.zeros(3), np.zeros(3))
+    with pytest.raises(ValueError, match="differ in size"):
+        cosine([1.0, 0.0], [1.0, 0.0, 0.0])
+    assert cosine([3.0, 0.0], [1.0, 0.0]) == pytest.approx(1.0)
+    assert cosine([1.0, 0.0], [-2.0, 0.0]) == pytest.approx(-1.0)
+
+
+def test_cosine_matrix_gives_zero_for_a_zero_row():
+    m = ctxembed.cosine_matrix([[1.0, 0.0], [0.0, 0.0]], [[2.0, 0.0], [1.0, 1.0]])
+    np.testing.assert_allclose(m, [[1.0, 2 ** -0.5], [0.0, 0.0]], atol=1e-12)
 
 
 def test_pool_tokens_by_hand():

@@ -18,14 +18,35 @@ from .embeddings import (
     word_vector,
     word_vectors,
 )
-from .errors import EmptyInputError, ModelUnavailableError, UnknownWordError, WordNotFoundError
+from .errors import (
+    EmptyInputError,
+    ModelUnavailableError,
+    UnknownWordError,
+    WordNotFoundError,
+)
 from .models import DEFAULT_MODEL, Encoder, load_encoder, set_seed
 from .pooling import pool_tokens
 from .similarity import cosine, cosine_matrix
 
 __all__ = [
-    "DEFAULT_MODEL", "Encoder", "TokenStates", "EmptyInputError", "ModelUnavailableError",
-    "UnknownWordError", "WordNotFoundError", "cache_info", "clear_cache", "cosine",
-    "cosine_matrix", "find_word", "load_encoder", "pool_tokens", "sentence_vectors",
-    "set_seed", "token_states", "tokenize", "word_vector", "word_vectors",
+    "DEFAULT_MODEL",
+    "EmptyInputError",
+    "Encoder",
+    "ModelUnavailableError",
+    "TokenStates",
+    "UnknownWordError",
+    "WordNotFoundError",
+    "cache_info",
+    "clear_cache",
+    "cosine",
+    "cosine_matrix",
+    "find_word",
+    "load_encoder",
+    "pool_tokens",
+    "sentence_vectors",
+    "set_seed",
+    "token_states",
+    "tokenize",
+    "word_vector",
+    "word_vectors",
 ]

@@ -35,17 +35,17 @@ import re
 import threading
 import warnings
 from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence, Union
 
 import numpy as np
 import torch
 
 from .errors import EmptyInputError, WordNotFoundError
 from .models import Encoder, load_encoder
-from .pooling import pool_tokens
+from .pooling import POOLING_CHOICES, pool_tokens
 
-LayerSpec = Union[str, int]
+LayerSpec = str | int
 LAYER_CHOICES = ("last", "sum_last4", "concat_last4", "all")
 PIECE_POOLING = ("mean", "first", "max", "sum")
 
@@ -296,7 +296,7 @@ def _encode_uncached(enc: Encoder, texts: list[str], layers: LayerSpec, batch_si
 # Finding a word in a sentence
 # --------------------------------------------------------------------------- #
 @functools.lru_cache(maxsize=8192)
-def _word_pattern(word: str) -> "re.Pattern[str]":
+def _word_pattern(word: str) -> re.Pattern[str]:
     """Whole-word, case-blind pattern of ``word``, compiled once (re's own cache holds 512)."""
     return re.compile(rf"(?<!{_WORD_CHARS}){re.escape(word)}(?!{_WORD_CHARS})", re.IGNORECASE)
 
@@ -420,7 +420,7 @@ def word_vectors(
         raise ValueError(f"Got {n} sentences but {len(words)} words and "
                          f"{len(occurrences)} occurrences: give one per sentence.")
     if pieces not in PIECE_POOLING:
-        raise ValueError(f"pieces={pieces!r}: use one of {', '.join(PIECE_POOLING)}.")
+        raise ValueError(f"pieces={pieces!r}: use one of {', '.join(map(repr, PIECE_POOLING))}.")
     spans = [find_word(s, w, o) for s, w, o in zip(sentences, words, occurrences)]
     all_states = token_states(sentences, layers=layers, encoder=encoder, batch_size=batch_size)
     vectors = []
@@ -483,6 +483,8 @@ def sentence_vectors(
     (2, 384)
     """
     sentences = _check_texts(sentences)
+    if pooling not in POOLING_CHOICES:
+        raise ValueError(f"pooling={pooling!r}: use one of {', '.join(map(repr, POOLING_CHOICES))}.")
     if _layer_key(layers) == "all":
         raise ValueError("sentence_vectors takes one layer choice, not 'all'.")
     all_states = token_states(sentences, layers=layers, encoder=encoder, batch_size=batch_size)
