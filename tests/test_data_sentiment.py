@@ -11,7 +11,7 @@ def test_splits_are_fixed_disjoint_and_labelled_by_the_sign_of_the_rating():
     a, b = sentiment.movie_review_splits(), sentiment.movie_review_splits()
     assert {k: len(v) for k, v in a.items()} == {"train": 7072, "dev": 1000, "test": 2000}
     assert [r.id for r in a["test"]] == [r.id for r in b["test"]]          # seeded: same every time
-    ids = [set(r.id for r in a[k]) for k in ("train", "dev", "test")]
+    ids = [{r.id for r in a[k]} for k in ("train", "dev", "test")]
     assert not (ids[0] & ids[1] or ids[0] & ids[2] or ids[1] & ids[2])
     rows = [r for v in a.values() for r in v]
     assert all(abs(r.rating) >= 0.5 and r.label == (r.rating > 0) and r.text for r in rows)
