@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jupytext  # a declared dependency (the book extra): missing, these tests must fail
 import nbformat
 import pytest
-
-jupytext = pytest.importorskip("jupytext", reason="jupytext is missing: pip install -e '.[book]'")
 
 REPO = Path(__file__).resolve().parents[1]
 CHAPTERS = REPO / "chapters"
@@ -34,25 +33,28 @@ def _ids(paths):
     return [p.name for p in paths] or None
 
 
+def _notebook_of(md: Path) -> Path:
+    ipynb = md.with_suffix(".ipynb")
+    assert ipynb.is_file(), (
+        f"{ipynb.relative_to(REPO)} is missing: the Binder/Colab buttons of "
+        f"{md.relative_to(REPO)} would open nothing. Create it: "
+        f"{FIX.format(md=md.relative_to(REPO))}")
+    return ipynb
+
+
 def test_there_are_chapters():
     assert MD_FILES, f"no chapters/*.md in {REPO}"
 
 
 @pytest.mark.parametrize("md", MD_FILES, ids=_ids(MD_FILES))
 def test_each_chapter_has_its_notebook(md):
-    ipynb = md.with_suffix(".ipynb")
-    rel = md.relative_to(REPO)
-    assert ipynb.is_file(), (
-        f"{ipynb.relative_to(REPO)} is missing: the Binder/Colab buttons of {rel} would open "
-        f"nothing. Create it: {FIX.format(md=rel)}")
+    _notebook_of(md)
 
 
 @pytest.mark.parametrize("md", MD_FILES, ids=_ids(MD_FILES))
 def test_notebook_cells_match_the_markdown(md):
-    ipynb = md.with_suffix(".ipynb")
+    ipynb = _notebook_of(md)
     rel = md.relative_to(REPO)
-    if not ipynb.is_file():
-        pytest.skip(f"{ipynb.name} is missing (reported by test_each_chapter_has_its_notebook)")
     want = _cells(jupytext.read(md))
     got = _cells(nbformat.read(ipynb, as_version=4))
     fix = FIX.format(md=rel)
@@ -67,9 +69,7 @@ def test_notebook_cells_match_the_markdown(md):
 
 @pytest.mark.parametrize("md", MD_FILES, ids=_ids(MD_FILES))
 def test_notebook_has_no_outputs_and_a_python_kernel(md):
-    ipynb = md.with_suffix(".ipynb")
-    if not ipynb.is_file():
-        pytest.skip(f"{ipynb.name} is missing (reported by test_each_chapter_has_its_notebook)")
+    ipynb = _notebook_of(md)
     nb = nbformat.read(ipynb, as_version=4)
     with_outputs = [i for i, c in enumerate(nb.cells)
                     if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count"))]
