@@ -2,13 +2,16 @@
 
 Seeded: trains chapter 4's frozen-encoder head (QA), LoRA adapters and full
 fine-tuning runs, and writes the small artefacts and ``artefacts/record.json``.
+A quick trial that leaves the shipped files alone:
+``python -m ctxembed.finetune train --out /tmp/ft --max-steps 2 --n-train 16 --n-eval 8``.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from .tasks import HEAD_KIND, main_train
+from .tasks import ARTEFACTS, HEAD_KIND, main_train
 
 
 def main(argv=None) -> None:
@@ -20,9 +23,20 @@ def main(argv=None) -> None:
     p.add_argument("--ways", nargs="*", choices=["frozen", "lora", "full", "curve"],
                    help="only these ways (default: all); 'curve' is sentiment's runs on fewer "
                         "examples; runs of different ways share the record")
+    p.add_argument("--out", type=Path, default=ARTEFACTS,
+                   help="folder for the artefacts and record.json (default: the shipped ones)")
+    p.add_argument("--max-steps", type=int, default=None,
+                   help="stop each run after this many batches (a quick trial run)")
+    p.add_argument("--n-train", type=int, default=None, help="use the first N training examples")
+    p.add_argument("--n-eval", type=int, default=None,
+                   help="use the first N dev, test and change-of-domain examples")
     args = p.parse_args(argv)
+    for flag in ("max_steps", "n_train", "n_eval"):
+        if getattr(args, flag) is not None and getattr(args, flag) < 1:
+            p.error(f"--{flag.replace('_', '-')} must be at least 1")
     tasks = list(HEAD_KIND) if args.task == "all" else [args.task]
-    main_train(tasks, threads=args.threads, seed=args.seed, ways=args.ways)
+    main_train(tasks, threads=args.threads, seed=args.seed, ways=args.ways, out=args.out,
+               max_steps=args.max_steps, n_train=args.n_train, n_eval=args.n_eval)
 
 
 if __name__ == "__main__":

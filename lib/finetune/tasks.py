@@ -65,9 +65,12 @@ def labels_of(task: str):
     return {"sentiment": LABELS, "pos": UNIVERSAL_TAGS, "qa": None}[task]
 
 
-def task_data(task: str, seed: int = 0) -> dict[str, list]:
-    """The fixed train/dev/test examples of ``task`` (sizes in :data:`SIZES`)."""
-    n = SIZES[task]
+def task_data(task: str, seed: int = 0, sizes: dict[str, int] | None = None) -> dict[str, list]:
+    """The fixed train/dev/test examples of ``task`` (sizes in :data:`SIZES`).
+
+    ``sizes`` (e.g. ``{"train": 32}``) takes fewer examples, the first ones of each split.
+    """
+    n = {**SIZES[task], **(sizes or {})}
     if task == "sentiment":
         from ..data.sentiment import movie_review_splits
         full = movie_review_splits(seed)
@@ -160,11 +163,12 @@ def _trainable_state(model) -> dict[str, torch.Tensor]:
     return {n: p.detach().to(torch.float16).clone() for n, p in model.named_parameters() if p.requires_grad}
 
 
-def save_small(model, task: str, way: str) -> Path:
-    """Save only the trained parameters (adapter + head), float16."""
+def save_small(model, task: str, way: str, folder: Path = ARTEFACTS) -> Path:
+    """Save only the trained parameters (adapter + head), float16, as ``folder/task-way.safetensors``."""
     from safetensors.torch import save_file
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTEFACTS / f"{task}-{way}.safetensors"
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{task}-{way}.safetensors"
     save_file(_trainable_state(model), str(path))
     return path
 
@@ -179,10 +183,13 @@ def build_model(task: str, way: str, seed: int = 0):
     return tokenizer, model
 
 
-def load_trained(task: str, way: str):
-    """A shipped model: the packaged encoder with the saved adapter / head loaded into it."""
+def load_trained(task: str, way: str, folder: Path = ARTEFACTS):
+    """A shipped model: the packaged encoder with the saved adapter / head loaded into it.
+
+    ``folder`` holds the artefacts (default: the shipped ones; else a training command's ``--out``).
+    """
     from safetensors.torch import load_file
-    path = ARTEFACTS / f"{task}-{way}.safetensors"
+    path = Path(folder) / f"{task}-{way}.safetensors"
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: run `python -m ctxembed.finetune train --task {task}`.")
     tokenizer, model = build_model(task, way)
@@ -197,11 +204,12 @@ def load_trained(task: str, way: str):
     return tokenizer, model.eval()
 
 
-def load_record() -> dict:
+def load_record(folder: Path = ARTEFACTS) -> dict:
     """The training record: per task and way, metrics, seconds, parameters, curves."""
-    if not RECORD.exists():
-        raise FileNotFoundError(f"{RECORD} is missing: run `python -m ctxembed.finetune train`.")
-    return json.loads(RECORD.read_text())
+    path = Path(folder) / RECORD.name
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run `python -m ctxembed.finetune train`.")
+    return json.loads(path.read_text())
 
 
 # ----------------------------------------------------------------------------- static baselines
@@ -339,13 +347,16 @@ def frozen_logistic_regression(task: str, train_rows, test_rows, tokenizer=None,
 # ----------------------------------------------------------------------------- the train command
 def train_way(task: str, way: str, data: dict, *, epochs: float = 1.0, batch_size: int = 16,
               eval_every: int | None = None, n_train: int | None = None, seed: int = 0,
-              progress: bool = True) -> tuple[object, object, dict]:
-    """Train one way of one task; returns (tokenizer, model, record entry)."""
+              progress: bool = True, max_steps: int | None = None) -> tuple[object, object, dict]:
+    """Train one way of one task; returns (tokenizer, model, record entry).
+
+    ``max_steps`` stops after that many batches (a quick trial run), whatever ``epochs`` says.
+    """
     tokenizer, model = build_model(task, way, seed=seed)
     rows = data["train"][:n_train] if n_train else data["train"]
     feats, _ = features(task, tokenizer, rows)
     dev = data["dev"]
-    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed, log_every=5,
+    cfg = TrainConfig(epochs=epochs, max_steps=max_steps, batch_size=batch_size, seed=seed, log_every=5,
                       eval_every=eval_every, progress=progress, **RECIPES[task][way])
 
     def on_dev(m):
@@ -364,39 +375,55 @@ def train_way(task: str, way: str, data: dict, *, epochs: float = 1.0, batch_siz
     return tokenizer, model, entry
 
 
-def _save_entry(task: str, key: str, value: dict) -> dict:
+def _save_entry(task: str, key: str, value: dict, folder: Path = ARTEFACTS) -> dict:
     """Read, update and write the record (so that runs of different tasks can share it)."""
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    record = json.loads(RECORD.read_text()) if RECORD.exists() else {}
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / RECORD.name
+    record = json.loads(path.read_text()) if path.exists() else {}
     record.setdefault(task, {})[key] = value
-    tmp = RECORD.with_suffix(f".{task}.tmp")
+    tmp = path.with_suffix(f".{task}.tmp")
     tmp.write_text(json.dumps(record, indent=1))
-    tmp.replace(RECORD)
+    tmp.replace(path)
     return record
 
 
-def main_train(tasks, threads: int = 1, seed: int = 0, ways=None) -> dict:
+def main_train(tasks, threads: int = 1, seed: int = 0, ways=None, out: Path = ARTEFACTS,
+               max_steps: int | None = None, n_train: int | None = None,
+               n_eval: int | None = None) -> dict:
+    """Train ``tasks`` the ways asked and write artefacts and the record into ``out``.
+
+    ``max_steps``, ``n_train`` (training examples) and ``n_eval`` (dev, test and change-of-domain
+    examples) shrink a run for a quick trial; the defaults are the shipped run's.
+    """
     torch.set_num_threads(threads)
+    trial = {"--max-steps": max_steps, "--n-train": n_train, "--n-eval": n_eval}
+    flags = "".join(f" {k} {v}" for k, v in trial.items() if v is not None)
+    sizes = {k: v for k, v in (("train", n_train), ("dev", n_eval), ("test", n_eval)) if v}
     record = {}
     for task in tasks:
-        data = task_data(task, seed)
+        data = task_data(task, seed, sizes)
         todo = [w for w in ("frozen", "lora", "full") if RECIPES[task][w] is not None
                 and (not ways or w in ways)]
         for way in todo:
             t = time.perf_counter()
             print(f"[train] {task} / {way}", flush=True)
-            tokenizer, model, result = train_way(task, way, data, seed=seed, **PLAN[task])
+            tokenizer, model, result = train_way(task, way, data, seed=seed, max_steps=max_steps,
+                                                 **PLAN[task])
             if task == "sentiment":
-                result["domains"] = domain_accuracy(model, tokenizer)
+                result["domains"] = domain_accuracy(model, tokenizer, n=n_eval or 500)
             if way != "full":
-                result["artefact"] = save_small(model, task, way).name
-            result["command"] = f"python -m ctxembed.finetune train --task {task} --threads {threads}"
+                result["artefact"] = save_small(model, task, way, out).name
+            result["command"] = (f"python -m ctxembed.finetune train --task {task} "
+                                 f"--threads {threads}{flags}")
             result["torch_threads"] = threads
-            record = _save_entry(task, way, result)
+            record = _save_entry(task, way, result, out)
             print(f"[train] {task} / {way}: test {result['test']} in {time.perf_counter() - t:.0f} s",
                   flush=True)
         if task == "sentiment" and (not ways or "curve" in ways):
-            record = _save_entry(task, "data_curve", data_curve(task, data, seed=seed))
+            sizes_run = [n for n in DATA_CURVE_SIZES if n < len(data["train"])]
+            curve = data_curve(task, data, sizes=sizes_run, seed=seed, max_steps=max_steps)
+            record = _save_entry(task, "data_curve", curve, out)
     return record
 
 
@@ -408,7 +435,7 @@ def domain_accuracy(model, tokenizer, n: int = 500) -> dict[str, float]:
 
 
 def data_curve(task: str, data: dict, sizes=DATA_CURVE_SIZES, ways=("lora", "full"),
-               seed: int = 0) -> dict:
+               seed: int = 0, max_steps: int | None = None) -> dict:
     """Test metric of fine-tuning on the first ``n`` training examples, for each ``n``.
 
     One seeded run per size and way, with the schedule of :data:`PLAN` (the full-size
@@ -420,7 +447,8 @@ def data_curve(task: str, data: dict, sizes=DATA_CURVE_SIZES, ways=("lora", "ful
         runs = {"n": [], "test": [], "seconds": []}
         for n in sizes:
             print(f"[train] {task} / {way} on {n} examples", flush=True)
-            _, _, entry = train_way(task, way, data, n_train=n, seed=seed, **plan)
+            _, _, entry = train_way(task, way, data, n_train=n, seed=seed, max_steps=max_steps,
+                                    **plan)
             runs["n"].append(entry["n_train"])
             runs["test"].append(headline(task, entry["test"]))
             runs["seconds"].append(entry["train_seconds"])
