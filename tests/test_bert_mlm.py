@@ -36,7 +36,7 @@ def masked():
 
 
 def test_fifteen_percent_and_80_10_10(masked):
-    ids, mask, mb = masked
+    _, mask, mb = masked
     stats = masking_statistics(mb, mask, SPECIAL)
     assert stats["eligible tokens"] > 10_000
     assert stats["selected"] == pytest.approx(0.15, abs=0.01)
@@ -81,7 +81,7 @@ def test_specials_and_padding_never_selected(masked):
 
 
 def test_labels_and_replacements(masked):
-    ids, mask, mb = masked
+    ids, _, mb = masked
     sel = mb.selected
     assert (mb.labels[~sel] == IGNORE).all()
     assert torch.equal(mb.labels[sel], ids[sel])

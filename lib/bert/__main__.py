@@ -8,7 +8,7 @@ The seeded recipe behind the shipped checkpoint ``mini_mlm.pt`` (see
 from __future__ import annotations
 
 import argparse
-from typing import Sequence
+from collections.abc import Sequence
 
 from .mlm import CHECKPOINT, run_training
 
