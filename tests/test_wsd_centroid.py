@@ -1,6 +1,5 @@
-import numpy as np
-
 import ctxembed
+import numpy as np
 from ctxembed.data.polysemy import SHOWCASE_WORDS, polysemy_sentences
 from ctxembed.wsd import NearestSenseCentroid, chance_accuracy, leave_one_out_accuracy
 

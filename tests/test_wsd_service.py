@@ -1,43 +1,34 @@
-"""The WSD system in real time: ``ctxembed-wsd`` and the HTTP service (loopback only)."""
+"""The WSD system over HTTP: ``python -m ctxembed.wsd serve``, on loopback addresses only.
+
+The HTTP tests talk to the real command, started in a subprocess on a free 127.0.0.1 port
+(with a WSD cache folder of this test session) and stopped at the end; the host checks go
+through the real ``serve`` path with uvicorn's ``Server.run`` replaced by a recorder."""
 
 import json
-import shutil
+import os
+import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
+import uvicorn
+from ctxembed.wsd import WSDSystem
+from ctxembed.wsd.__main__ import main as module_main
+from ctxembed.wsd.caching import cache_folder
+from ctxembed.wsd.server import DEFAULT_PORT, serve
 
-from ctxembed.wsd import default_system
-from ctxembed.wsd.cli import main as cli_main
-from ctxembed.wsd.server import check_loopback, make_server
-
-
-def _ctxembed_wsd():
-    exe = Path(sys.executable).with_name("ctxembed-wsd")
-    return [str(exe)] if exe.exists() else [shutil.which("ctxembed-wsd") or "ctxembed-wsd"]
+START_TIMEOUT_S = 240
 
 
-@pytest.mark.slow
-def test_console_script_prints_sense_gloss_and_confidence():
-    out = subprocess.run([*_ctxembed_wsd(), "The bark sailed across the ocean.", "bark"],
-                         capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    assert "bark.n.03" in out.stdout and "sailing ship" in out.stdout and "confidence" in out.stdout
-
-
-def test_cli_errors_say_what_to_do(capsys):
-    assert cli_main(["The dog growled.", "bark"]) == 2
-    assert "does not occur" in capsys.readouterr().err
-    assert cli_main(["The blorptastic gizmo.", "blorptastic"]) == 2
-    assert "no senses in WordNet" in capsys.readouterr().err
-    assert cli_main(["Spring came early.", "spring", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["sense"] == "spring.n.01"
+@pytest.fixture(scope="module", autouse=True)
+def fresh_wsd_cache(tmp_path_factory):
+    with cache_folder(tmp_path_factory.getbasetemp() / "wsd-cache") as folder:
+        yield folder
 
 
 def _free_port() -> int:
@@ -46,56 +37,153 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def service():
+# --------------------------------------------------------------------------- the host
+@pytest.fixture
+def uvicorn_runs(monkeypatch):
+    """Each ``uvicorn.Server.run`` call, recorded as (host, port, app) instead of serving."""
+    runs = []
+    monkeypatch.setattr(uvicorn.Server, "run",
+                        lambda self, *a, **k: runs.append((self.config.host, self.config.port,
+                                                           self.config.app)))
+    return runs
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
+def test_serve_hands_uvicorn_the_loopback_host_and_the_port(uvicorn_runs, capsys, host):
+    serve(WSDSystem(), host=host, port=8123)
+    assert [(h, p) for h, p, _ in uvicorn_runs] == [(host, 8123)]
+    assert f"http://{host}:8123" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.5", "10.0.0.1", "example.org", ""])
+def test_serve_refuses_any_other_host_before_starting(uvicorn_runs, host):
+    with pytest.raises(ValueError, match=f"Refusing to listen on {host!r}.*loopback.*127.0.0.1"):
+        serve(WSDSystem(), host=host)
+    assert uvicorn_runs == []
+
+
+def test_the_serve_command_passes_port_and_method_and_refuses_other_hosts(uvicorn_runs, capsys):
     port = _free_port()
-    server = make_server(default_system(), port=port)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    assert module_main(["serve", "--port", str(port), "--method", "knn"]) == 0
+    ((host, got_port, app),) = uvicorn_runs
+    assert (host, got_port) == ("127.0.0.1", port)
+    health = next(r for r in app.routes if getattr(r, "path", "") == "/health").endpoint()
+    assert health["method"] == "knn"
+    assert module_main(["serve"]) == 0 and uvicorn_runs[-1][1] == DEFAULT_PORT
+    capsys.readouterr()
+    for argv, message in ((["serve", "--host", "0.0.0.0"], "Refusing to listen on '0.0.0.0'"),
+                          (["serve", "--port", "70000"], "Port 70000 is not a TCP port")):
+        assert module_main(argv) == 2
+        assert message in capsys.readouterr().err
+    assert len(uvicorn_runs) == 2
+
+
+# --------------------------------------------------------------------------- over HTTP
+@pytest.fixture(scope="module")
+def service(fresh_wsd_cache, tmp_path_factory):
+    """``python -m ctxembed.wsd serve --port <free port>``, answering, then stopped."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("wsd-serve") / "serve.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "ctxembed.wsd", "serve", "--port", str(port)],
+                                stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"the server exited ({proc.returncode}): {log.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"no answer on {url} in {START_TIMEOUT_S} s: {log.read_text()}")
+                time.sleep(0.5)
+        yield url, log
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=20)
+
+
+def _get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=120) as r:
+            return r.status, json.load(r)
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e)
 
 
 def _post(url, payload):
     data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     req = urllib.request.Request(url, data, {"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(req, timeout=60) as r:
+        with urllib.request.urlopen(req, timeout=120) as r:
             return r.status, json.load(r)
     except urllib.error.HTTPError as e:
         return e.code, json.load(e)
 
 
+def test_the_server_says_where_it_listens(service):
+    url, log = service
+    assert f"ctxembed WSD service on {url}" in log.read_text()
+
+
+def test_health_names_the_model_and_method_and_counts_the_words_fitted(service):
+    url, _ = service
+    status, before = _get(f"{url}/health")
+    assert status == 200 and before["status"] == "ok"
+    assert before["model"] == "all-MiniLM-L6-v2" and before["method"] == "centroid"
+    _post(f"{url}/disambiguate", {"sentence": "A tall pine grew there.", "word": "pine"})
+    _, after = _get(f"{url}/health")
+    assert after["words"] == before["words"] + 1
+
+
 def test_http_answers_sense_gloss_and_confidence(service):
-    status, body = _post(f"{service}/disambiguate",
+    url, _ = service
+    status, body = _post(f"{url}/disambiguate",
                          {"sentence": "The spring in the watch broke", "word": "spring"})
     assert status == 200 and body["sense"] == "spring.n.02" and "elastic" in body["gloss"]
     assert 0 < body["confidence"] <= 1 and body["alternatives"][0]["sense"] == "spring.n.02"
-    with urllib.request.urlopen(f"{service}/disambiguate?sentence=Spring+came+early.&word=spring") as r:
-        assert json.load(r)["sense"] == "spring.n.01"
-    with urllib.request.urlopen(f"{service}/health") as r:
-        assert json.load(r)["status"] == "ok"
+    query = urllib.parse.urlencode({"sentence": "Spring came early.", "word": "spring"})
+    status, body = _get(f"{url}/disambiguate?{query}")
+    assert status == 200 and body["sense"] == "spring.n.01"
+
+
+def test_occurrence_picks_the_use_and_one_out_of_range_is_a_400(service):
+    url, _ = service
+    sentence = "The dog's bark was loud, but the bark of the oak was rough."
+    first = _post(f"{url}/disambiguate", {"sentence": sentence, "word": "bark"})[1]
+    second = _post(f"{url}/disambiguate", {"sentence": sentence, "word": "bark", "occurrence": 1})[1]
+    assert first["sense"] == "bark.n.04" != second["sense"]
+    status, body = _post(f"{url}/disambiguate", {"sentence": sentence, "word": "bark", "occurrence": 2})
+    assert status == 400 and "bark" in body["error"]
+    query = urllib.parse.urlencode({"sentence": sentence, "word": "bark", "occurrence": 5})
+    assert _get(f"{url}/disambiguate?{query}")[0] == 400
 
 
 @pytest.mark.parametrize("payload, status, message", [
     ({"sentence": "", "word": "bark"}, 400, "empty"),
     ({"sentence": "The dog growled.", "word": "bark"}, 400, "does not occur"),
     ({"sentence": "A blorptastic day.", "word": "blorptastic"}, 404, "no senses"),
-    ({"sentence": "The dog barked."}, 422, "word"),
+    ({"sentence": "The dog barked."}, 422, "word: Field required"),
+    ({"word": "bark"}, 422, "sentence: Field required"),
+    ({"sentence": "The dog barked.", "word": "bark", "occurrence": "first"}, 422, "occurrence"),
     (b"not json", 422, "Malformed request"),
 ])
 def test_http_bad_requests_get_a_clear_error(service, payload, status, message):
-    got, body = _post(f"{service}/disambiguate", payload)
-    assert got == status and message in body["error"]
+    url, _ = service
+    got, body = _post(f"{url}/disambiguate", payload)
+    assert got == status and message in body["error"], body
 
 
-def test_the_service_binds_loopback_only():
-    assert check_loopback("127.0.0.1") == "127.0.0.1"
-    for host in ("0.0.0.0", "192.168.1.5", "example.org"):
-        with pytest.raises(ValueError, match="loopback"):
-            check_loopback(host)
+@pytest.mark.parametrize("query, missing", [({"word": "bark"}, "sentence"),
+                                            ({"sentence": "The dog barked."}, "word")])
+def test_http_get_without_a_parameter_is_a_422(service, query, missing):
+    url, _ = service
+    status, body = _get(f"{url}/disambiguate?{urllib.parse.urlencode(query)}")
+    assert status == 422 and missing in body["error"] and "Send JSON like" in body["error"]

@@ -1,12 +1,13 @@
-"""The WSD system on the real model: known senses, unknown senses, targets, bad input."""
-
-import numpy as np
-import pytest
+"""The WSD system on the real model: known senses, unknown senses, targets, bad input.
+Fitted afresh, in a WSD cache folder of this test session."""
 
 import ctxembed
+import numpy as np
+import pytest
 from ctxembed.core.errors import EmptyInputError, UnknownWordError, WordNotFoundError
 from ctxembed.data.polysemy import polysemy_sentences
 from ctxembed.wsd import WSDSystem, default_system, training_sentences, wordnet_senses
+from ctxembed.wsd.caching import cache_folder
 from ctxembed.wsd.system import resolve_targets
 
 # The two test cases the course sets: each sentence, and the WordNet senses that count as
@@ -22,9 +23,20 @@ BARK_SPRING_CASES = [
 ]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def fresh_wsd_cache(tmp_path_factory):
+    with cache_folder(tmp_path_factory.getbasetemp() / "wsd-cache") as folder:
+        yield folder
+
+
 @pytest.fixture(scope="module")
-def wsd():
+def wsd(fresh_wsd_cache):
     return default_system()
+
+
+def test_default_system_is_one_system_per_method():
+    assert default_system() is default_system("centroid")
+    assert default_system("knn") is not default_system() and default_system("knn").method == "knn"
 
 
 @pytest.mark.parametrize("sentence, word, expected", BARK_SPRING_CASES)

@@ -15,6 +15,8 @@
 - :mod:`~ctxembed.wsd.discovery`       sense discovery by clustering, ARI, an explorer
 - :mod:`~ctxembed.wsd.cli`, :mod:`~ctxembed.wsd.server`  ``ctxembed-wsd`` and
                                        ``python -m ctxembed.wsd serve`` (HTTP, 127.0.0.1)
+- :mod:`~ctxembed.wsd.caching`         the disk caches: their folder, and keys that hash
+                                       every input and the code
 
 Example
 -------
@@ -25,9 +27,23 @@ Example
 """
 
 from .centroid import NearestSenseCentroid, chance_accuracy, leave_one_out_accuracy
-from .discovery import Clustering, cluster_explorer, cluster_uses, discover_senses, discovery_evaluation
-from .evaluation import (BASELINES, LAYER_GRID, UnknownSenseResult, WSDEvaluation, evaluate_layers,
-                         evaluate_wordnet, unknown_sense_evaluation, wordnet_wsd_data)
+from .discovery import (
+    Clustering,
+    cluster_explorer,
+    cluster_uses,
+    discover_senses,
+    discovery_evaluation,
+)
+from .evaluation import (
+    BASELINES,
+    LAYER_GRID,
+    UnknownSenseResult,
+    WSDEvaluation,
+    evaluate_layers,
+    evaluate_wordnet,
+    unknown_sense_evaluation,
+    wordnet_wsd_data,
+)
 from .inventory import SenseInfo, training_sentences, wordnet_senses
 from .system import METHODS, SensePrediction, WSDSystem
 from .vectors import use_vectors

@@ -19,13 +19,16 @@ def main(argv=None) -> int:
         p.add_argument("--host", default="127.0.0.1", help="a loopback address (default 127.0.0.1)")
         p.add_argument("--method", default="centroid", choices=("centroid", "knn", "logreg"))
         args = p.parse_args(argv[1:])
-        import torch
+        from .server import check_loopback, check_port, serve
 
-        from .server import serve
-        from .wordnet_system import default_system
-
-        torch.set_num_threads(min(2, torch.get_num_threads()))
         try:
+            check_loopback(args.host)
+            check_port(args.port)
+            import torch
+
+            from .wordnet_system import default_system
+
+            torch.set_num_threads(min(2, torch.get_num_threads()))
             serve(default_system(args.method), host=args.host, port=args.port)
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)

@@ -29,12 +29,11 @@ Example
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from ..core.similarity import cosine_matrix
-
 
 TIE_TOLERANCE = 1e-9
 
@@ -69,7 +68,7 @@ class NearestSenseCentroid:
     def __init__(self, random_state: int = 0):
         self.random_state = random_state
 
-    def fit(self, X, senses) -> "NearestSenseCentroid":
+    def fit(self, X, senses) -> NearestSenseCentroid:
         """X: (n, d) vectors of labelled uses; senses: n labels."""
         X = np.asarray(X, dtype=np.float64)
         senses = np.asarray(list(senses))

@@ -21,8 +21,10 @@ Baselines:
 - ``"static-context"``: the centroid classifier on the mean GloVe vector of the other
   words of the sentence.
 
-Results are cached under ``~/.cache/ctxembed/wsd/`` (the first run embeds about 6,400
-sentences once, ~15 s on two cores, and Lesk loads NLTK's WordNet, ~15 s).
+Results are cached under ``~/.cache/ctxembed/wsd/`` in a file named by the options, a hash of
+the sense-labelled data (train and test sentences, glosses, sense counts) and the code
+(:func:`evaluation_cache_path`). The first run embeds about 10,000 sentences (a few minutes on
+two cores); ``words=[...]`` evaluates a few words only, in seconds.
 
 Example
 -------
@@ -34,23 +36,31 @@ Example
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import json
 import pickle
 import random
 import zlib
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from .inventory import _cache_dir, gloss_sentence, wordnet_inventory
+from .caching import (
+    EVALUATION_CODE,
+    EVALUATION_LIBRARIES,
+    cache_dir,
+    code_version,
+    digest,
+    store,
+    touch,
+)
+from .inventory import gloss_sentence, wordnet_inventory
 from .system import WSDSystem, predictions_table
 from .vectors import use_vectors
 
-EVAL_VERSION = 4   # bump when a change to the methods or the tie rule changes cached results
 BASELINES = ("most-frequent-sense", "lesk", "static-word", "static-context")
 
 
@@ -63,6 +73,12 @@ def wordnet_wsd_data(min_senses: int = 2, min_examples: int = 2, seed: int = 0,
     pandas.DataFrame with columns ``sentence``, ``word`` (as written), ``lemma``,
     ``sense`` (synset), ``pos`` and ``split`` (``"train"`` / ``"test"``).
     """
+    return _wordnet_wsd_data(min_senses, min_examples, seed, test_fraction).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _wordnet_wsd_data(min_senses: int, min_examples: int, seed: int,
+                      test_fraction: float) -> pd.DataFrame:
     from ..core.embeddings import find_word
     from ..data.senses import wordnet_usages
 
@@ -95,6 +111,16 @@ def wordnet_wsd_data(min_senses: int = 2, min_examples: int = 2, seed: int = 0,
     data = data[keep].reset_index(drop=True)
     assert not set(data.sentence[data.split == "test"]) & set(data.sentence[data.split == "train"])
     return data
+
+
+def sample_words(n: int, *, min_senses: int = 3, seed: int = 0) -> list[str]:
+    """``n`` words of :func:`wordnet_wsd_data` with at least ``min_senses`` senses in training,
+    in a fixed pseudo-random order (a hash of the word): a small but unselected sample for a
+    quick evaluation, ``evaluate_wordnet(words=sample_words(30))``."""
+    data = wordnet_wsd_data(seed=seed)
+    senses = data[data.split == "train"].groupby("lemma").sense.nunique()
+    eligible = senses[senses >= min_senses].index
+    return sorted(eligible, key=lambda lemma: (zlib.crc32(lemma.encode()), lemma))[:n]
 
 
 def _gloss_rows(train: pd.DataFrame) -> pd.DataFrame:
@@ -176,15 +202,71 @@ def _lesk_predictions(test: pd.DataFrame, candidates: dict[str, list[str]]) -> l
     return out
 
 
+def _evaluation_data(words, seed: int, glosses: bool):
+    """The test uses, the uses to fit on and each word's candidate senses, for ``words``
+    (all words when None)."""
+    data = wordnet_wsd_data(seed=seed)
+    if words is not None:
+        wanted = sorted({str(w).strip().lower() for w in words})
+        missing = sorted(set(wanted) - set(data.lemma))
+        if not wanted or missing:
+            raise ValueError(f"Not evaluation words: {', '.join(missing) or '(none given)'}. "
+                             "Pick words of wordnet_wsd_data().lemma.")
+        data = data[data.lemma.isin(wanted)].reset_index(drop=True)
+    train, test = data[data.split == "train"], data[data.split == "test"]
+    fit = pd.concat([train, _gloss_rows(train)], ignore_index=True) if glosses else train
+    candidates = {l: sorted(set(g)) for l, g in train.groupby("lemma").sense}
+    return fit, test, candidates
+
+
+def evaluation_cache_path(methods: Sequence[str], layers: Sequence, pieces: Sequence[str],
+                          baselines: Sequence[str], glosses: bool, k: int, seed: int,
+                          fit: pd.DataFrame, test: pd.DataFrame, candidates: dict):
+    """The file of a cached :func:`evaluate_wordnet` result: named by its options, the code
+    and a hash of its data (the uses fitted on and tested, their senses, each candidate
+    sense's gloss and SemCor count)."""
+    inventory = wordnet_inventory()
+    senses = {lemma: [[s.name, s.definition, s.count] for s in inventory[lemma] if s.name in names]
+              for lemma, names in candidates.items()}
+    columns = ["sentence", "word", "lemma", "sense"]
+    data = digest([fit[columns].values.tolist(), test[columns].values.tolist(), senses])
+    options = [list(methods), [str(l) for l in layers], list(pieces), list(baselines),
+               bool(glosses), int(k), int(seed)]
+    key = digest([code_version(EVALUATION_CODE, EVALUATION_LIBRARIES), options, data], 16)
+    return cache_dir() / f"eval-{key}.pkl"
+
+
+def _read_evaluation(path) -> WSDEvaluation:
+    with open(touch(path), "rb") as fh:
+        return pickle.load(fh)
+
+
+def cached_evaluation(methods: Sequence[str] = ("centroid", "knn", "logreg"), *,
+                      layers: Sequence = ("last",), pieces: Sequence[str] = ("mean",),
+                      baselines: Sequence[str] = BASELINES, glosses: bool = True, k: int = 1,
+                      seed: int = 0, words: Sequence[str] | None = None) -> WSDEvaluation | None:
+    """What :func:`evaluate_wordnet` with these options would read from the cache, or None
+    when this code has not computed it on this data yet (nothing is computed)."""
+    fit, test, candidates = _evaluation_data(words, seed, glosses)
+    path = evaluation_cache_path(methods, list(layers), list(pieces), baselines, glosses, k,
+                                 seed, fit, test, candidates)
+    return _read_evaluation(path) if path.exists() else None
+
+
 def evaluate_wordnet(methods: Sequence[str] = ("centroid", "knn", "logreg"), *,
                      layers: Sequence = ("last",), pieces: Sequence[str] = ("mean",),
                      baselines: Sequence[str] = BASELINES, glosses: bool = True,
-                     k: int = 1, seed: int = 0, cache: bool = True) -> WSDEvaluation:
+                     k: int = 1, seed: int = 0, words: Sequence[str] | None = None,
+                     cache: bool = True) -> WSDEvaluation:
     """Accuracy of each method and baseline on held-out WordNet sentences (see the module).
 
     Every combination of ``methods`` x ``layers`` x ``pieces`` is evaluated, plus each
     baseline once. ``k`` is k-NN's number of neighbours: 1 by default, since most senses
-    have only two to four training uses (k=5 scores 0.45 against 1-NN's higher score). Cached on disk, so calling it again (e.g. from a chapter) is instant.
+    have only two to four training uses (k=5 scores 0.45 against 1-NN's higher score).
+    ``words`` evaluates only these words (lemmas of :func:`wordnet_wsd_data`): each word has
+    its own classifier, so their rows are the same as in the evaluation of every word.
+    Cached on disk (``cache=False``: neither read nor written, vectors included), so calling
+    it again (e.g. from a chapter) is instant.
 
     Returns
     -------
@@ -192,15 +274,11 @@ def evaluate_wordnet(methods: Sequence[str] = ("centroid", "knn", "logreg"), *,
     ``predictions`` tables.
     """
     layers, pieces = list(layers), list(pieces)
-    key = json.dumps([EVAL_VERSION, list(methods), [str(l) for l in layers], pieces,
-                      list(baselines), glosses, k, seed], sort_keys=True)
-    path = _cache_dir() / f"eval-{hashlib.sha1(key.encode()).hexdigest()[:16]}.pkl"
+    fit, test, candidates = _evaluation_data(words, seed, glosses)
+    path = evaluation_cache_path(methods, layers, pieces, baselines, glosses, k, seed,
+                                 fit, test, candidates)
     if cache and path.exists():
-        with open(path, "rb") as fh:
-            return pickle.load(fh)
-    data = wordnet_wsd_data(seed=seed)
-    train, test = data[data.split == "train"], data[data.split == "test"]
-    fit = pd.concat([train, _gloss_rows(train)], ignore_index=True) if glosses else train
+        return _read_evaluation(path)
     parts = []
 
     def record(name, lay, pie, preds):
@@ -212,14 +290,15 @@ def evaluate_wordnet(methods: Sequence[str] = ("centroid", "knn", "logreg"), *,
 
     for pie in pieces if methods else ():
         for lay in layers:
-            X_fit = use_vectors(list(fit.sentence), list(fit.word), layers=lay, pieces=pie)
-            X_test = use_vectors(list(test.sentence), list(test.word), layers=lay, pieces=pie)
+            X_fit = use_vectors(list(fit.sentence), list(fit.word), layers=lay, pieces=pie,
+                                cache=cache)
+            X_test = use_vectors(list(test.sentence), list(test.word), layers=lay, pieces=pie,
+                                 cache=cache)
             for method in methods:
                 wsd = WSDSystem(method, layers=lay, pieces=pie, k=k)
                 wsd.fit_vectors(X_fit, fit.lemma, fit.sense)
                 record(method, lay, pie, wsd._predict_vectors(X_test, test.lemma, list(test.sentence),
                                                               list(test.word)))
-    candidates = {l: sorted(set(g)) for l, g in train.groupby("lemma").sense}
     for name in baselines:
         if name in ("static-word", "static-context"):
             wsd = WSDSystem("centroid", features=name)
@@ -249,10 +328,11 @@ def evaluate_wordnet(methods: Sequence[str] = ("centroid", "knn", "logreg"), *,
     per_word, overall = _summaries(pred)
     result = WSDEvaluation(pred, per_word, overall)
     if cache:
-        tmp = path.with_suffix(".partial")
-        with open(tmp, "wb") as fh:
-            pickle.dump(result, fh)
-        tmp.replace(path)
+        def write(tmp):
+            with open(tmp, "wb") as fh:
+                pickle.dump(result, fh)
+
+        store(path, write)
     return result
 
 
@@ -307,7 +387,8 @@ def _best_threshold(similarity: np.ndarray, unknown: np.ndarray) -> float:
 
 
 def unknown_sense_evaluation(*, layers="last", pieces: str = "mean", glosses: bool = True,
-                             seed: int = 0, min_senses: int = 3) -> UnknownSenseResult:
+                             seed: int = 0, min_senses: int = 3,
+                             words: Sequence[str] | None = None) -> UnknownSenseResult:
     """Can the system tell that a use belongs to none of the senses it knows?
 
     For every word with at least ``min_senses`` evaluation senses, one sense (chosen
@@ -317,11 +398,18 @@ def unknown_sense_evaluation(*, layers="last", pieces: str = "mean", glosses: bo
     ``similarity`` to the nearest known sense (see :mod:`ctxembed.wsd.system`) is below a
     threshold. Words are split in two by a
     hash of the word: the threshold maximising F1 is chosen on the calibration half and
-    precision / recall are reported on the other half.
+    precision / recall are reported on the other half. ``words`` keeps only these words
+    (a quick check; the threshold of :func:`default_system` is chosen on all of them).
     """
     data = wordnet_wsd_data(seed=seed)
     n_senses = data[data.split == "train"].groupby("lemma").sense.nunique()
     lemmas = sorted(n_senses[n_senses >= min_senses].index)
+    if words is not None:
+        wanted = {str(w).strip().lower() for w in words}
+        lemmas = [l for l in lemmas if l in wanted]
+        if not lemmas:
+            raise ValueError(f"None of {sorted(wanted)} has {min_senses} evaluation senses: "
+                             "pick words of wordnet_wsd_data().lemma with more senses.")
     hidden = {l: sorted(set(data.sense[data.lemma == l]))[
         random.Random(zlib.crc32(f"{seed}|{l}".encode())).randrange(n_senses[l])] for l in lemmas}
     sub = data[data.lemma.isin(lemmas)]
@@ -358,10 +446,12 @@ def unknown_sense_evaluation(*, layers="last", pieces: str = "mean", glosses: bo
 
 
 def calibrate_default_threshold() -> float:
-    """Run :func:`unknown_sense_evaluation` and store its threshold for :func:`default_system`."""
+    """Run :func:`unknown_sense_evaluation` and store its threshold for
+    :func:`~ctxembed.wsd.default_system`."""
     from .wordnet_system import _threshold_file
 
     result = unknown_sense_evaluation()
-    _threshold_file().write_text(json.dumps({
-        "threshold": result.threshold, "precision": result.precision, "recall": result.recall}))
+    text = json.dumps({"threshold": result.threshold, "precision": result.precision,
+                       "recall": result.recall})
+    store(_threshold_file(), lambda tmp: tmp.write_text(text))
     return result.threshold

@@ -38,9 +38,10 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.errors import EmptyInputError, UnknownWordError
-from ..data.wordnet import install_wordnet, nltk_data_dir, synset_texts
+from ..data.wordnet import install_wordnet, synset_texts
+from .caching import cache_dir, code_version, digest, store, wordnet_version
 
-INVENTORY_VERSION = 1
+INVENTORY_CODE = ("ctxembed.wsd.inventory", "ctxembed.data.wordnet")
 POS_ORDER = {"n": 0, "v": 1, "a": 2, "s": 2, "r": 3}
 
 # The course's curated senses (ctxembed.data.polysemy) and the WordNet synset each one is.
@@ -76,12 +77,6 @@ class SenseInfo:
     pos: str
     definition: str
     count: int
-
-
-def _cache_dir() -> Path:
-    folder = nltk_data_dir().parent / "wsd"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def _synset_names_by_offset() -> dict[tuple[str, str], str]:
@@ -123,33 +118,51 @@ def _build_sense_counts() -> dict[str, int]:
     return counts
 
 
+def inventory_cache_path() -> Path:
+    """The cached inventory's file, named by the WordNet files and the code that read them."""
+    key = digest([code_version(INVENTORY_CODE), wordnet_version()])
+    return cache_dir() / f"inventory-{key}.json.gz"
+
+
+def _build_inventory() -> dict[str, list]:
+    """``lemma -> [[synset, pos, definition, count], ...]`` read from WordNet (seconds)."""
+    counts = _build_sense_counts()
+    raw: dict[str, list] = {}
+    for syn in synset_texts():
+        for name in dict.fromkeys(n.lower() for n in syn.lemmas):
+            if re.fullmatch(r"[a-z]+(?:-[a-z]+)*", name):
+                raw.setdefault(name, []).append(
+                    [syn.name, syn.pos, syn.definition, counts.get(f"{name}|{syn.name}", 0)])
+    for senses in raw.values():
+        senses.sort(key=lambda s: (POS_ORDER[s[1]], -s[3], s[0]))
+    return raw
+
+
+def _read_inventory(path: Path) -> dict[str, list]:
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        return json.load(fh)
+
+
 @functools.lru_cache(maxsize=1)
 def wordnet_inventory() -> dict[str, tuple[SenseInfo, ...]]:
     """Every WordNet word (lower case, single words and hyphenated) -> its senses.
 
     Senses are ordered by part of speech (noun, verb, adjective, adverb), then by
     SemCor count (most frequent first), then by synset name. Built once from the
-    fast WordNet reader and NLTK's ``Lemma.count()``, then cached as
-    ``~/.cache/ctxembed/wsd/inventory_v1.json.gz`` (loads in about a second).
+    fast WordNet reader and WordNet's sense counts (``index.sense``, what NLTK's
+    ``Lemma.count()`` reads), then cached (:func:`inventory_cache_path`; loads in about a second).
     """
-    path = _cache_dir() / f"inventory_v{INVENTORY_VERSION}.json.gz"
+    path = inventory_cache_path()
     if path.exists():
-        with gzip.open(path, "rt", encoding="utf-8") as fh:
-            raw = json.load(fh)
+        raw = _read_inventory(path)
     else:
-        counts = _build_sense_counts()
-        raw: dict[str, list] = {}
-        for syn in synset_texts():
-            for name in dict.fromkeys(n.lower() for n in syn.lemmas):
-                if re.fullmatch(r"[a-z]+(?:-[a-z]+)*", name):
-                    raw.setdefault(name, []).append(
-                        [syn.name, syn.pos, syn.definition, counts.get(f"{name}|{syn.name}", 0)])
-        for senses in raw.values():
-            senses.sort(key=lambda s: (POS_ORDER[s[1]], -s[3], s[0]))
-        tmp = path.with_suffix(".partial")
-        with gzip.open(tmp, "wt", encoding="utf-8") as fh:
-            json.dump(raw, fh)
-        tmp.replace(path)
+        raw = _build_inventory()
+
+        def write(tmp):
+            with gzip.open(tmp, "wt", encoding="utf-8") as fh:
+                json.dump(raw, fh)
+
+        store(path, write)
     return {lemma: tuple(SenseInfo(n, lemma, p, d, c) for n, p, d, c in senses)
             for lemma, senses in raw.items()}
 

@@ -106,19 +106,33 @@ def check_loopback(host: str) -> str:
     return host
 
 
+def check_port(port) -> int:
+    """``port`` if it is a TCP port number (0 lets the system pick a free one); otherwise a
+    clear error."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ValueError(f"Port {port!r} is not a TCP port: use a number from 1024 to 65535 "
+                         f"(default {DEFAULT_PORT}).")
+    return port
+
+
 def make_server(system=None, *, host: str = LOOPBACK, port: int = DEFAULT_PORT):
-    """A ``uvicorn.Server`` for the app (not started): ``server.run()`` or run it in a thread."""
+    """A ``uvicorn.Server`` for the app (not started): ``server.run()`` or run it in a thread.
+
+    Raises ValueError for a host that is not a loopback address, before anything else is done.
+    """
+    host, port = check_loopback(host), check_port(port)
     _import_fastapi()
     import uvicorn
 
-    config = uvicorn.Config(create_app(system), host=check_loopback(host), port=port,
-                            log_level="warning", access_log=False)
+    config = uvicorn.Config(create_app(system), host=host, port=port, log_level="warning",
+                            access_log=False)
     return uvicorn.Server(config)
 
 
 def serve(system=None, *, host: str = LOOPBACK, port: int = DEFAULT_PORT) -> None:
-    """Answer on ``http://127.0.0.1:<port>`` until interrupted."""
+    """Answer on ``http://127.0.0.1:<port>`` until interrupted (loopback hosts only)."""
     server = make_server(system, host=host, port=port)
+    host, port = server.config.host, server.config.port
     print(f"ctxembed WSD service on http://{host}:{port}  (POST /disambiguate, GET /health; "
           "Ctrl-C stops)", flush=True)
     server.run()

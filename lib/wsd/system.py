@@ -36,9 +36,10 @@ Example
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -231,7 +232,7 @@ class WSDSystem:
     # ------------------------------------------------------------------ fitting
     def fit(self, sentences: Sequence[str], words, senses: Sequence[str], *,
             lemmas: Sequence[str] | None = None, occurrences=0,
-            glosses: dict[str, str] | None = None) -> "WSDSystem":
+            glosses: dict[str, str] | None = None) -> WSDSystem:
         """Learn every word's senses from labelled uses.
 
         Parameters
@@ -252,7 +253,7 @@ class WSDSystem:
         return self.fit_vectors(X, lemmas, senses, glosses=glosses)
 
     def fit_vectors(self, X: np.ndarray, lemmas: Sequence[str], senses: Sequence[str], *,
-                    glosses: dict[str, str] | None = None) -> "WSDSystem":
+                    glosses: dict[str, str] | None = None) -> WSDSystem:
         """:meth:`fit` on precomputed vectors ``X`` (n, d) (e.g. from :meth:`vectors`).
 
         Words already known are replaced; others are kept, so a system can be fitted
@@ -266,7 +267,7 @@ class WSDSystem:
                              f"{len(lemmas)} lemmas, {len(senses)} senses).")
         order = np.argsort(lemmas, kind="stable")
         bounds = np.flatnonzero(np.r_[True, lemmas[order][1:] != lemmas[order][:-1], True])
-        for a, b in zip(bounds[:-1], bounds[1:]):
+        for a, b in itertools.pairwise(bounds):
             idx = order[a:b]
             self._models[str(lemmas[idx[0]])] = self._fit_word(X[idx], senses[idx])
         if glosses:

@@ -9,10 +9,10 @@ A word's use is turned into one vector by :func:`ctxembed.core.word_vectors` (la
 - ``features="static-context"``: the mean GloVe vector of the *other* words of the
   sentence (:func:`ctxembed.static.context_average_vectors`).
 
-Sets of 64 sentences or more are cached under ``~/.cache/ctxembed/wsd/vectors/``, keyed
-by a hash of the model, the options and the inputs. For up to 20,000 sentences every
-hidden state is cached once (float16), so any layer choice and the linear piece
-poolings are read from the same file.
+Sets of 64 sentences or more are cached under ``~/.cache/ctxembed/wsd/vectors/``
+(:mod:`~ctxembed.wsd.caching`), keyed by a hash of the model, the options, the inputs and the
+code (:func:`vector_cache_path`). For up to 20,000 sentences every hidden state is cached once
+(float16), so any layer choice and the linear piece poolings are read from the same file.
 
 Example
 -------
@@ -23,18 +23,23 @@ Example
 
 from __future__ import annotations
 
-import hashlib
-import json
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from ..core.embeddings import _layer_key, word_vectors
 from ..core.models import load_encoder
-from .inventory import _cache_dir
+from .caching import (
+    VECTOR_CODE,
+    VECTOR_LIBRARIES,
+    cache_dir,
+    code_version,
+    digest,
+    store,
+    touch,
+)
 
 FEATURES = ("contextual", "static-word", "static-context")
-VECTORS_VERSION = 1
 CACHE_MIN = 64          # smaller sets are computed directly
 CACHE_ALL_LAYERS_MAX = 20_000
 
@@ -42,7 +47,7 @@ CACHE_ALL_LAYERS_MAX = 20_000
 def layers_from_all(states: np.ndarray, layers) -> np.ndarray:
     """Pick or combine layers from every-layer vectors ``(n, L+1, H)`` -> ``(n, H)`` or ``(n, 4H)``.
 
-    The same choices as :func:`ctxembed.core.embeddings.combine_layers`.
+    The same choices, and the same results, as :func:`ctxembed.core.embeddings.combine_layers`.
     """
     key = _layer_key(layers)
     if key == "last":
@@ -53,14 +58,24 @@ def layers_from_all(states: np.ndarray, layers) -> np.ndarray:
         return states[:, -4:].reshape(len(states), -1)
     if key == "all":
         return states
-    return states[:, int(layers)]
+    index, n = int(layers), states.shape[1]
+    if not -n <= index < n:
+        raise ValueError(f"layer {index} does not exist: this model has hidden states 0..{n - 1}.")
+    return states[:, index]
 
 
-def _cache_file(kind: str, payload) -> "Path":  # noqa: F821
-    digest = hashlib.sha1(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
-    folder = _cache_dir() / "vectors"
+def vector_cache_path(kind: str, model: str, pieces: str, sentences: Sequence[str],
+                      words: Sequence[str], occurrences: Sequence[int], layers=None):
+    """The cache file of a set of use vectors: ``kind`` ``"all"`` (every layer, float16) or
+    ``"layer"`` (one layer choice, ``layers``). The name hashes every input and the code."""
+    if kind not in ("all", "layer"):
+        raise ValueError(f"kind={kind!r}: use 'all' or 'layer'.")
+    payload = [code_version(VECTOR_CODE, VECTOR_LIBRARIES), model, pieces,
+               None if kind == "all" else str(layers),
+               [list(sentences), list(words), [int(o) for o in occurrences]]]
+    folder = cache_dir() / "vectors"
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{kind}-{digest}.npy"
+    return folder / f"{kind}-{digest(payload)}.npy"
 
 
 def use_vectors(sentences: Sequence[str], words, occurrences=0, *, layers="last",
@@ -96,26 +111,20 @@ def use_vectors(sentences: Sequence[str], words, occurrences=0, *, layers="last"
         kv = load_glove()
         return np.stack([kv[w.lower()] if w.lower() in kv.key_to_index
                          else np.zeros(kv.vector_size, np.float32) for w in words])
+    _layer_key(layers)                   # a clear error before any work
     if not cache or n < CACHE_MIN:
         return word_vectors(sentences, words, occurrences, layers=layers, pieces=pieces,
                             encoder=encoder)
     enc = load_encoder(encoder)
-    inputs = [sentences, words, [int(o) for o in occurrences]]
     linear = pieces in ("mean", "first", "sum")
-    if linear and n <= CACHE_ALL_LAYERS_MAX:
-        path = _cache_file("all", [VECTORS_VERSION, enc.name, pieces, inputs])
-        if path.exists():
-            states = np.load(path)
-        else:
-            states = word_vectors(sentences, words, occurrences, layers="all", pieces=pieces,
-                                  encoder=enc).astype(np.float16)
-            np.save(path.with_suffix(".partial.npy"), states)
-            path.with_suffix(".partial.npy").replace(path)
-        return layers_from_all(states.astype(np.float32), layers)
-    path = _cache_file("layer", [VECTORS_VERSION, enc.name, pieces, str(layers), inputs])
+    kind = "all" if linear and n <= CACHE_ALL_LAYERS_MAX else "layer"
+    path = vector_cache_path(kind, enc.name, pieces, sentences, words, occurrences, layers)
     if path.exists():
-        return np.load(path)
-    X = word_vectors(sentences, words, occurrences, layers=layers, pieces=pieces, encoder=enc)
-    np.save(path.with_suffix(".partial.npy"), X)
-    path.with_suffix(".partial.npy").replace(path)
-    return X
+        X = np.load(touch(path))
+    else:
+        X = word_vectors(sentences, words, occurrences, layers="all" if kind == "all" else layers,
+                         pieces=pieces, encoder=enc)
+        if kind == "all":
+            X = X.astype(np.float16)
+        store(path, lambda tmp: np.save(tmp, X))
+    return layers_from_all(X.astype(np.float32), layers) if kind == "all" else X

@@ -27,6 +27,7 @@ Example
 
 from __future__ import annotations
 
+import functools
 import itertools
 import random
 import zlib
@@ -49,6 +50,11 @@ def wic_pairs(per_word: int = 6, seed: int = 0) -> pd.DataFrame:
     pandas.DataFrame with columns ``lemma``, ``sentence_a``, ``word_a``, ``sense_a``,
     ``sentence_b``, ``word_b``, ``sense_b``, ``label`` (1 = same sense) and ``split``.
     """
+    return _wic_pairs(per_word, seed).copy()
+
+
+@functools.lru_cache(maxsize=2)
+def _wic_pairs(per_word: int, seed: int) -> pd.DataFrame:
     from ..core.embeddings import find_word
     from ..data.senses import wordnet_usages
 

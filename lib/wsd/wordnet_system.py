@@ -4,7 +4,8 @@
 3.0's synsets. The first time a word is asked about, it is fitted on that word's
 training sentences from the stated sources of :func:`ctxembed.wsd.inventory.training_sentences`
 (WordNet examples, WordNet glosses, the course's sentences) and the vectors are kept
-under ``~/.cache/ctxembed/wsd/words/`` so the next process reuses them.
+under ``~/.cache/ctxembed/wsd/words/`` so the next process reuses them, in a file named by
+a hash of those sentences and their senses (:meth:`WordNetWSD.word_cache_path`).
 :func:`default_system` is the one the command line and the HTTP service use.
 
 Example
@@ -18,14 +19,27 @@ Example
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import threading
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from ..core.models import load_encoder
-from .inventory import _cache_dir, lemma_of, training_sentences, wordnet_inventory
+from ..core.models import DEFAULT_MODEL, load_encoder
+from .caching import (
+    EVALUATION_CODE,
+    EVALUATION_LIBRARIES,
+    VECTOR_LIBRARIES,
+    WORDS_CODE,
+    cache_dir,
+    code_version,
+    digest,
+    store,
+    touch,
+    wordnet_version,
+)
+from .inventory import lemma_of, training_sentences, wordnet_inventory
 from .system import WSDSystem
 
 #: Unknown-sense threshold of :func:`default_system`, used when no calibration is cached.
@@ -51,7 +65,7 @@ class WordNetWSD(WSDSystem):
     def __init__(self, method: str = "centroid", *, examples: bool = True, glosses: bool = True,
                  course: bool = True, exclude_sentences=(), cache: bool = True, **options):
         super().__init__(method, **options)
-        self.sources = dict(examples=examples, glosses=glosses, course=course)
+        self.sources = {"examples": examples, "glosses": glosses, "course": course}
         self.exclude_sentences = frozenset(exclude_sentences)
         self.cache = cache and not self.exclude_sentences
         self._lock = threading.RLock()
@@ -62,43 +76,50 @@ class WordNetWSD(WSDSystem):
             self.fit_words([lemma])
         return lemma
 
-    def _cache_folder(self):
+    def word_cache_path(self, lemma: str, rows: pd.DataFrame) -> Path:
+        """The file of ``lemma``'s cached training vectors: named by this system's options,
+        the model, the code, and a hash of ``rows`` (the word's training sentences as
+        :func:`~ctxembed.wsd.inventory.training_sentences` returns them, senses included)."""
         enc = load_encoder(self.encoder)
-        key = json.dumps([enc.name, str(self.layers), self.pieces, self.features, self.sources, 1])
-        folder = _cache_dir() / "words" / hashlib.sha1(key.encode()).hexdigest()[:16]
+        options = digest([code_version(WORDS_CODE, VECTOR_LIBRARIES), enc.name, str(self.layers),
+                          self.pieces, self.features, self.sources], 16)
+        data = digest(rows[["sentence", "word", "lemma", "sense", "source"]].values.tolist(), 16)
+        folder = cache_dir() / "words" / options
         folder.mkdir(parents=True, exist_ok=True)
-        return folder
+        return folder / f"{lemma}-{data}.npz"
 
-    def fit_words(self, words) -> "WordNetWSD":
+    def fit_words(self, words) -> WordNetWSD:
         """Fit these WordNet words now (one batch), e.g. every word a chapter will ask about."""
         with self._lock:
             lemmas = list(dict.fromkeys(lemma_of(w) for w in words))
-            todo, cached = [], {}
-            folder = self._cache_folder() if self.cache else None
+            rows = training_sentences(lemmas, exclude_sentences=self.exclude_sentences,
+                                      **self.sources)
+            rows_of = {lemma: rows[(rows.lemma == lemma).to_numpy()] for lemma in lemmas}
+            todo, fitted = [], {}
             for lemma in lemmas:
-                path = folder / f"{lemma}.npz" if folder else None
+                path = self.word_cache_path(lemma, rows_of[lemma]) if self.cache else None
                 if path is not None and path.exists():
-                    with np.load(path, allow_pickle=False) as f:
-                        cached[lemma] = (f["X"], f["senses"].tolist())
+                    with np.load(touch(path), allow_pickle=False) as f:
+                        fitted[lemma] = (f["X"], f["senses"].tolist())
                 else:
                     todo.append(lemma)
-            X_parts, lemma_parts, sense_parts = [], [], []
             if todo:
-                rows = training_sentences(todo, exclude_sentences=self.exclude_sentences,
-                                          **self.sources)
-                X = self.vectors(list(rows.sentence), list(rows.word))
+                new = pd.concat([rows_of[lemma] for lemma in todo])
+                X = self.vectors(list(new.sentence), list(new.word))
                 for lemma in todo:
-                    sel = (rows.lemma == lemma).to_numpy()
-                    Xl, sl = X[sel], rows.sense[sel].tolist()
-                    if folder is not None:
-                        tmp = folder / f"{lemma}.partial.npz"
-                        np.savez(tmp, X=Xl.astype(np.float32), senses=np.array(sl))
-                        tmp.replace(folder / f"{lemma}.npz")
-                    cached[lemma] = (Xl, sl)
-            for lemma, (Xl, sl) in cached.items():
-                X_parts.append(Xl)
-                lemma_parts += [lemma] * len(sl)
-                sense_parts += sl
+                    sel = (new.lemma == lemma).to_numpy()
+                    Xl, sl = X[sel].astype(np.float32), new.sense[sel].tolist()
+                    if self.cache:
+                        store(self.word_cache_path(lemma, rows_of[lemma]),
+                              lambda tmp, Xl=Xl, sl=sl: np.savez(tmp, X=Xl, senses=np.array(sl)))
+                    fitted[lemma] = (Xl, sl)
+            X_parts, lemma_parts, sense_parts = [], [], []
+            for lemma in lemmas:
+                if lemma in fitted:
+                    Xl, sl = fitted[lemma]
+                    X_parts.append(Xl)
+                    lemma_parts += [lemma] * len(sl)
+                    sense_parts += sl
             inventory = wordnet_inventory()
             glosses = {s.name: s.definition for lemma in lemmas for s in inventory[lemma]}
             if X_parts:
@@ -106,8 +127,12 @@ class WordNetWSD(WSDSystem):
         return self
 
 
-def _threshold_file():
-    return _cache_dir() / "unknown_threshold_v2.json"
+def _threshold_file() -> Path:
+    """Where :func:`~ctxembed.wsd.evaluation.calibrate_default_threshold` keeps the threshold:
+    named by the code of the evaluation that chose it, the WordNet files and the model."""
+    key = digest([code_version(EVALUATION_CODE, EVALUATION_LIBRARIES), wordnet_version(),
+                  DEFAULT_MODEL])
+    return cache_dir() / f"unknown-threshold-{key}.json"
 
 
 def calibrated_unknown_threshold() -> float:
@@ -115,14 +140,13 @@ def calibrated_unknown_threshold() -> float:
     (``python -m ctxembed.wsd prepare``); otherwise :data:`FALLBACK_UNKNOWN_THRESHOLD`."""
     path = _threshold_file()
     if path.exists():
-        return float(json.loads(path.read_text())["threshold"])
+        return float(json.loads(touch(path).read_text())["threshold"])
     return FALLBACK_UNKNOWN_THRESHOLD
 
 
-@functools.lru_cache(maxsize=4)
 def default_system(method: str = "centroid") -> WordNetWSD:
-    """The course's ready-made WSD system (cached per process): MiniLM's last layer, mean
-    of WordPieces, nearest sense centroid over every WordNet sense, trained on all the
+    """The course's ready-made WSD system (one per method and process): MiniLM's last layer,
+    mean of WordPieces, nearest sense centroid over every WordNet sense, trained on all the
     stated sources, with the calibrated unknown-sense threshold.
 
     Example
@@ -130,4 +154,9 @@ def default_system(method: str = "centroid") -> WordNetWSD:
     >>> default_system().disambiguate("Spring is the season of blossom.", "spring").sense
     'spring.n.01'
     """
+    return _default_system(method)
+
+
+@functools.lru_cache(maxsize=4)
+def _default_system(method: str) -> WordNetWSD:
     return WordNetWSD(method, unknown_threshold=calibrated_unknown_threshold())
