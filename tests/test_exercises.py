@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -21,8 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 MASTERS = ROOT / "instructor" / "masters"
 NAMES = sorted(p.stem for p in MASTERS.glob("*.md"))
 sys.path.insert(0, str(ROOT / "tools"))
-import build_exercises  # noqa: E402
-import colab_cells  # noqa: E402
+import build_exercises
+import colab_cells
 
 
 def _nb(folder: str, name: str):
@@ -121,41 +120,57 @@ def test_student_notebook_setup_and_messages():
             assert not re.search(rf"^{answer} = \.\.\.", _code(sol), re.MULTILINE), (name, answer)
 
 
-def _execute(folder: str, name: str):
+# Inserted after otter's init cell: records otter's own verdict on every public test case of each
+# question, at the grader.check call that the notebook itself makes (check_all comes later).
+RECORD_CHECKS = """\
+_public_verdicts = {}
+_otter_check = grader.check
+def _recording_check(question, global_env=None):
+    result = _otter_check(question, globals() if global_env is None else global_env)
+    _public_verdicts.setdefault(question, [bool(r.passed) for r in result.test_case_results])
+    return result
+grader.check = _recording_check
+"""
+REPORT_CHECKS = 'import json\nprint("VERDICTS " + json.dumps(_public_verdicts))'
+
+
+def _execute_with_verdicts(folder: str, name: str):
+    """Run the notebook top to bottom (any cell error fails); return it and otter's verdicts:
+    {question: [passed?, one per public test case]}."""
     from nbclient import NotebookClient
 
     nb = _nb(folder, name)
+    init = next(i for i, c in enumerate(nb.cells)
+                if c.cell_type == "code" and "grader = otter.Notebook(" in c.source)
+    nb.cells.insert(init + 1, nbformat.v4.new_code_cell(RECORD_CHECKS))
+    nb.cells.append(nbformat.v4.new_code_cell(REPORT_CHECKS))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=False,
                    resources={"metadata": {"path": str(ROOT / folder)}}).execute()
-    return nb
-
-
-def _check_outputs(nb) -> list[str]:
-    outs = []
-    for c in nb.cells:
-        if c.cell_type == "code" and c.source.startswith("grader.check"):
-            text = ""
-            for o in c.outputs:
-                text += o.get("text", "") + json.dumps(o.get("data", {}))
-            outs.append(text)
-    return outs
+    printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    verdicts = json.loads(printed.split("VERDICTS ", 1)[1])
+    questions = sorted(nb.metadata["otter"]["tests"])
+    assert sorted(verdicts) == questions, (name, sorted(verdicts), questions)
+    for q in questions:
+        cases = nb.metadata["otter"]["tests"][q]["suites"][0]["cases"]
+        assert len(verdicts[q]) == len(cases) > 0, (name, q, verdicts[q])
+    return nb, verdicts
 
 
 @pytest.mark.slow
-def test_student_notebook_executes_without_errors_and_checks_fail():
+def test_student_notebook_executes_without_errors_and_every_public_check_fails():
     for name in NAMES:
-        nb = _execute("exercises", name)       # raises on any cell error
-        outs = _check_outputs(nb)
-        assert outs and all("passed" not in o or "results" in o for o in outs[:-1])
+        nb, verdicts = _execute_with_verdicts("exercises", name)
+        passing = {q: v for q, v in verdicts.items() if any(v)}
+        assert not passing, f"{name}: a blank answer passes public test cases: {passing}"
         widget = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
                   if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
         assert widget, "the explorer widget is displayed"
 
 
 @pytest.mark.slow
-def test_solution_notebook_passes_its_public_checks():
+def test_solution_notebook_passes_every_public_check():
     for name in NAMES:
-        nb = _execute("solutions", name)
-        outs = _check_outputs(nb)
-        assert outs and all("passed" in o for o in outs), outs
+        _, verdicts = _execute_with_verdicts("solutions", name)
+        failing = {q: v for q, v in verdicts.items() if not all(v)}
+        assert not failing, f"{name}: the solution fails public test cases: {failing}"

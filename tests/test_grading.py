@@ -15,12 +15,15 @@ import copy
 import csv
 import json
 import os
+import shutil
+import subprocess
+import sys
 import time
+import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
-
 from ctxembed.grading import grade_folder
 from ctxembed.grading.cli import main as cli_main
 
@@ -203,7 +206,7 @@ def each(graded):
 
 
 def test_every_file_has_a_row_with_score_and_reason(graded):
-    for name, g in graded.items():
+    for g in graded.values():
         files = sorted(p.name for p in g["folder"].iterdir())
         assert sorted(g["rows"]) == files
         for row in g["rows"].values():
@@ -334,6 +337,60 @@ def test_whole_matrix_is_bounded(graded):
     for g in graded.values():
         # ~20 files, one 25 s timeout, 2 workers: far below a serial worst case
         assert g["elapsed"] < 240, g["elapsed"]
+
+
+def _namespaces_work() -> bool:
+    exe = shutil.which("bwrap")
+    return bool(exe) and subprocess.run(
+        [exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-net",
+         "--unshare-pid", "--unshare-ipc", "true"], capture_output=True, timeout=30,
+        check=False).returncode == 0
+
+
+def test_graded_in_the_bubblewrap_sandbox_where_it_runs(graded):
+    """`auto` grades in bubblewrap wherever it can run, and always on CI (setup installs it)."""
+    mode = "bwrap" if os.environ.get("CI") or _namespaces_work() else "forkserver"
+    for g in graded.values():
+        assert (g["out"] / "isolation.txt").read_text().startswith(f"isolation={mode}: ")
+
+
+def _not_an_autograder(path: Path) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("README.txt", "lecture slides")
+    return path
+
+
+def test_unknown_assignments_are_one_clear_line(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    nbformat.write(_read(ROOT / "solutions" / f"{MATRIX}.ipynb"), subs / "alice.ipynb")
+    typo = MATRIX[:-1]
+    cases = [
+        (["grade", str(subs), "-a", typo], [f"no exercise {typo!r}", f"did you mean {MATRIX}?",
+                                            *EXERCISES]),
+        (["grade", str(subs), "-a", typo, "--no-build"], [f"no exercise {typo!r}"]),
+        (["grade", str(subs), "-a", "week3"], ["no exercise 'week3'", *EXERCISES]),
+        (["grade", str(subs), "-a", str(tmp_path / "missing.zip")], ["missing.zip does not exist"]),
+        (["grade", str(subs), "-a", str(_not_an_autograder(tmp_path / "slides.zip"))],
+         ["slides.zip is not an otter autograder zip"]),
+        (["gradescope", "week3", "--out", str(tmp_path / "gs.zip")], ["no exercise 'week3'"]),
+    ]
+    for argv, expected in cases:
+        with pytest.raises(SystemExit) as stop:
+            cli_main([*argv, "--out", str(tmp_path / "out")] if argv[0] == "grade" else argv)
+        message = stop.value.code
+        assert isinstance(message, str) and message.startswith("ctxembed-grade: "), (argv, message)
+        assert "\n" not in message and all(e in message for e in expected), (argv, message)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "gs.zip").exists()
+    assert not (INSTRUCTOR / "dist" / f"{typo}-autograder.zip").exists()
+
+
+def test_unknown_assignment_from_the_shell_is_one_line(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "ctxembed.grading.cli", "grade", str(tmp_path),
+                           "-a", "week3"], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr.splitlines() == [proc.stderr.strip()], proc.stderr
+    assert proc.stderr.startswith("ctxembed-grade: no exercise 'week3'"), proc.stderr
 
 
 def test_gradescope_export(tmp_path, autograders):

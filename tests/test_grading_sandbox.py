@@ -11,7 +11,12 @@ Modes: the default (``bwrap`` where bubblewrap works, as on CI after tools/setup
 in-process guard alone (``forkserver``, the fallback), and, where bubblewrap works, the OS
 sandbox alone (guard off) to show that each layer holds by itself. Fork and thread bombs are
 bounded by the guard's refusals and thread cap; with the guard off they run only where a pids
-cgroup is in force.
+cgroup is in force. With ``CI`` set the bubblewrap rows always run: where bubblewrap cannot
+start they fail, never skip.
+
+The last part grades, with the ``ctxembed-grade`` command, from a copy of the course and a venv
+that both live under /tmp (as after ``git clone`` into ``mktemp -d``), as root and as a user
+without privileges, and with a bubblewrap that cannot start.
 """
 
 from __future__ import annotations
@@ -21,17 +26,19 @@ import csv
 import hashlib
 import os
 import pwd
+import shutil
 import site
 import socket
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import threading
+import time
 from pathlib import Path
 
 import nbformat
 import pytest
-
 from ctxembed.grading import grade_folder, load_assignment
 from ctxembed.grading.sandbox import bwrap_works, make_pids_cgroup, remove_cgroup
 
@@ -435,11 +442,35 @@ class Listener:
             s.close()
 
 
+def namespaces_work() -> bool:
+    """Can bubblewrap create its namespaces on this machine at all (whatever the course does)?"""
+    exe = shutil.which("bwrap")
+    if not exe:
+        return False
+    proc = subprocess.run([exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+                           "--unshare-net", "--unshare-pid", "--unshare-ipc", "true"],
+                          capture_output=True, timeout=30, check=False)
+    return proc.returncode == 0
+
+
+# On CI (tools/setup.sh installs bubblewrap) the sandbox must be there: a test that needs it fails
+# instead of quietly testing another mode.
+EXPECT_BWRAP = bool(os.environ.get("CI")) or namespaces_work()
+
+
 def modes() -> list[tuple[str, bool]]:
     out = [("forkserver", True)]
-    if bwrap_works():
+    if EXPECT_BWRAP:
         out = [("bwrap", True), *out, ("bwrap", False)]
     return out
+
+
+def test_bubblewrap_is_in_the_sandbox_tests_where_it_can_run():
+    assert bwrap_works() == EXPECT_BWRAP, (
+        "bubblewrap can create namespaces here (or CI is set), but the course's sandbox probe "
+        "says it does not start" if EXPECT_BWRAP else "the probe says bwrap works; namespaces fail")
+    assert [m for m in modes() if m[0] == "bwrap"] == ([("bwrap", True), ("bwrap", False)]
+                                                       if EXPECT_BWRAP else [])
 
 
 def pids_limit_here() -> bool:
@@ -477,8 +508,8 @@ def hostile(tmp_path_factory):
                 grade_folder(folder, ZIP, out, workers=2, timeout=TIMEOUT, memory_mb=1024,
                              isolation=mode, quiet=True)
             else:
-                from ctxembed.grading.runner import Grader
                 from ctxembed.grading.cli import write_gradebook
+                from ctxembed.grading.runner import Grader
                 g = Grader(ZIP, timeout=TIMEOUT, memory_mb=1024, workers=2, isolation=mode, guard=False,
                            protect=[ROOT / "instructor", ROOT / "solutions", folder, out])
                 try:
@@ -546,3 +577,258 @@ def test_the_output_states_the_isolation_mode(hostile):
             assert "stop" in text
             if mode == "forkserver":
                 assert "does NOT stop native code" in text
+
+
+# --------------------------------------------------------------------------- #
+# Wherever the course lives: a copy and a venv under /tmp, as root and as a normal user
+# --------------------------------------------------------------------------- #
+PY = f"python{sys.version_info.major}.{sys.version_info.minor}"
+STOLEN = 77
+
+THIEF = """
+import os
+stolen = []
+for p in {paths!r}:
+    try:
+        with open(p, "rb") as f:
+            if f.read(64):
+                stolen.append(p)
+    except Exception:
+        pass
+if stolen:
+    os._exit({code})
+"""
+
+
+def _make_venv(base_python: str, venv: Path, path_entries: list[str]) -> Path:
+    """A venv at ``venv`` whose imports come from ``path_entries`` (a .pth file), no pip."""
+    subprocess.run([base_python, "-m", "venv", "--without-pip", str(venv)], check=True)
+    (venv / "lib" / PY / "site-packages" / "course.pth").write_text("\n".join(path_entries) + "\n")
+    return venv / "bin" / "python"
+
+
+@pytest.fixture(scope="module")
+def course_in_tmp():
+    """The course (its library and the built autograder) copied under /tmp, a venv beside it.
+
+    The venv has no packages of its own: a .pth file lends it this venv's site-packages, and
+    ``ctxembed`` is imported from the copy (checked), so the grader's repository, venv and
+    interpreter prefix are all under /tmp, which the sandbox covers with a fresh tmpfs.
+    """
+    if not ZIP.exists():
+        subprocess.run([sys.executable, str(ROOT / "tools" / "build_exercises.py"), NAME],
+                       check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    top = Path(tempfile.mkdtemp(prefix="ctxcourse-", dir="/tmp"))
+    repo = top / "repo"
+    shutil.copytree(ROOT / "lib", repo / "lib", ignore=shutil.ignore_patterns("__pycache__"))
+    (repo / "instructor" / "dist").mkdir(parents=True)
+    zip_path = Path(shutil.copy(ZIP, repo / "instructor" / "dist"))
+    (repo / "solutions").mkdir()
+    shutil.copy(ROOT / "solutions" / f"{NAME}.ipynb", repo / "solutions")
+    (repo / "answer_key").mkdir()
+    (repo / "answer_key" / "key.txt").write_text("q1: the instructor's private answers\n")
+    (top / "pkgs").mkdir()
+    (top / "pkgs" / "ctxembed").symlink_to(repo / "lib")
+    site_dirs = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
+    python = _make_venv(sys._base_executable, top / "venv", [str(top / "pkgs"), *site_dirs])
+    where = subprocess.run([str(python), "-c", "import ctxembed, sys; print(ctxembed.__file__, sys.prefix)"],
+                           capture_output=True, text=True, check=True).stdout.split()
+    assert where == [str(top / "pkgs" / "ctxembed" / "__init__.py"), str(top / "venv")], where
+    solution = nbformat.read(ROOT / "solutions" / f"{NAME}.ipynb", as_version=4)
+    student = nbformat.read(ROOT / "exercises" / f"{NAME}.ipynb", as_version=4)
+    try:
+        yield {"top": top, "repo": repo, "zip": zip_path, "python": python, "pkgs": top / "pkgs",
+               "site_dirs": site_dirs, "solution": solution, "student": student}
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def _instructor_folder(course, folder: Path) -> Path:
+    """Per-student folders, two tries of one student, a nested file, a checkpoint, a thief,
+    a file that is not a notebook and a symbolic link to the reference solution."""
+    solution, student, repo = course["solution"], course["student"], course["repo"]
+    (folder / "alice" / ".ipynb_checkpoints").mkdir(parents=True)
+    nbformat.write(solution, folder / "alice" / "first.ipynb")
+    nbformat.write(student, folder / "alice" / "second.ipynb")
+    nbformat.write(solution, folder / "alice" / ".ipynb_checkpoints" / "second-checkpoint.ipynb")
+    hour_ago = time.time() - 3600
+    os.utime(folder / "alice" / "first.ipynb", (hour_ago, hour_ago))
+    (folder / "carol" / "late").mkdir(parents=True)
+    nbformat.write(solution, folder / "carol" / "late" / "work.ipynb")
+    thief = copy.deepcopy(student)
+    paths = [str(repo / "solutions" / f"{NAME}.ipynb"), str(repo / "answer_key" / "key.txt"),
+             str(course["zip"])]
+    thief.cells.append(nbformat.v4.new_code_cell(THIEF.format(paths=paths, code=STOLEN)))
+    nbformat.write(thief, folder / "bob__v1.ipynb")
+    (folder / "dave.txt").write_text("my answers are in the notebook I forgot to attach\n")
+    (folder / "eve.ipynb").symlink_to(repo / "solutions" / f"{NAME}.ipynb")
+    return folder
+
+
+def grade_cli(course, subs: Path, out: Path, *extra, env=None, prefix=(), python=None):
+    """Run ``python -m ctxembed.grading.cli grade`` as an instructor would; return the process."""
+    argv = [*prefix, str(python or course["python"]), "-m", "ctxembed.grading.cli", "grade",
+            str(subs), "--assignment", str(course["zip"]), "--out", str(out), "--workers", "2",
+            "--timeout", str(TIMEOUT), "--memory", "1024", *extra]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **(env or {})}
+    return subprocess.run(argv, capture_output=True, text=True, env=env, cwd=course["top"],
+                          timeout=600, check=False)
+
+
+def _rows(out: Path) -> dict:
+    with open(out / "gradebook.csv", encoding="utf-8") as f:
+        return {r["file"]: r for r in csv.DictReader(f)}
+
+
+def _check_instructor_folder(rows: dict, out: Path) -> None:
+    """What an instructor relies on, whichever isolation graded the folder."""
+    assert sorted(rows) == ["alice/first.ipynb", "alice/second.ipynb", "bob__v1.ipynb",
+                            "carol/late/work.ipynb", "dave.txt", "eve.ipynb"], sorted(rows)
+    assert {f: r["student"] for f, r in rows.items()} == {
+        "alice/first.ipynb": "alice", "alice/second.ipynb": "alice", "bob__v1.ipynb": "bob",
+        "carol/late/work.ipynb": "carol", "dave.txt": "dave", "eve.ipynb": "eve"}
+    first, second = rows["alice/first.ipynb"], rows["alice/second.ipynb"]
+    assert float(first["total"]) == float(first["max"]) > float(second["total"]), (first, second)
+    # --keep best: the older, better try counts, not the latest
+    assert (first["counted"], second["counted"]) == ("yes", "no"), (first, second)
+    assert "first.ipynb is this student's best submission" in second["reason"]
+    carol = rows["carol/late/work.ipynb"]
+    assert carol["status"] == "ok" and float(carol["total"]) == float(carol["max"]), carol
+    dave = rows["dave.txt"]
+    assert dave["status"] == "invalid" and float(dave["total"]) == 0 and dave["counted"] == "yes"
+    eve = rows["eve.ipynb"]     # a link to the reference solution: listed, never followed
+    assert eve["status"] == "invalid" and float(eve["total"]) == 0, eve
+    assert "symbolic link" in eve["reason"], eve
+    bob = rows["bob__v1.ipynb"]
+    # exit 77: the submission read the solutions, the --protect'ed answer key or the hidden tests
+    assert f"exited with code {STOLEN}" not in bob["reason"] and bob["status"] == "ok", bob
+    assert float(bob["total"]) == float(second["total"]), (bob, second)
+    feedback = sorted(p.name for p in (out / "feedback").glob("*.md"))
+    assert feedback == ["alice.md", "bob.md", "carol.md", "dave.md", "eve.md"], feedback
+    alice = (out / "feedback" / "alice.md").read_text(encoding="utf-8")
+    assert alice.index("# first.ipynb") < alice.index("# second.ipynb (not counted)")
+
+
+def _grade_lines(proc) -> list[str]:
+    return [line for line in proc.stderr.splitlines() if line.strip()]
+
+
+@pytest.mark.slow
+def test_course_and_venv_under_tmp_graded_with_auto(course_in_tmp, tmp_path):
+    """`auto` from a clone under /tmp: bubblewrap where it can run, the whole folder graded."""
+    subs = _instructor_folder(course_in_tmp, tmp_path / "subs")
+    out = tmp_path / "out"
+    proc = grade_cli(course_in_tmp, subs, out, "--keep", "best",
+                     "--protect", str(course_in_tmp["repo"] / "answer_key"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = _grade_lines(proc)
+    mode = "bwrap" if EXPECT_BWRAP else "forkserver"
+    assert lines[0].startswith(f"[grade] isolation={mode}: "), lines[:2]
+    assert "Traceback" not in proc.stderr
+    _check_instructor_folder(_rows(out), out)
+    assert (out / "isolation.txt").read_text().startswith(f"isolation={mode}: ")
+
+
+FAKE_BWRAP = """#!/bin/sh
+# bubblewrap that passes the trivial `bwrap ... true` check and cannot start anything real
+for last; do :; done
+[ "$last" = true ] && exit 0
+echo "bwrap: execvp $2: No such file or directory" >&2
+exit 1
+"""
+
+
+@pytest.fixture(scope="module")
+def broken_bwrap(course_in_tmp):
+    folder = course_in_tmp["top"] / "broken-bwrap"
+    folder.mkdir()
+    (folder / "bwrap").write_text(FAKE_BWRAP)
+    (folder / "bwrap").chmod(0o755)
+    return {"PATH": f"{folder}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+@pytest.mark.slow
+def test_auto_falls_back_to_the_guard_and_says_so_first(course_in_tmp, broken_bwrap, tmp_path):
+    """Bubblewrap installed but unable to start the real sandbox: `auto` grades with the guard,
+    says why in its first line, and loses no submission."""
+    subs = _instructor_folder(course_in_tmp, tmp_path / "subs")
+    out = tmp_path / "out"
+    proc = grade_cli(course_in_tmp, subs, out, "--keep", "best", "--protect",
+                     str(course_in_tmp["repo"] / "answer_key"), env=broken_bwrap)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    first = _grade_lines(proc)[0]
+    assert first.startswith("[grade] isolation=forkserver: bubblewrap's sandbox does not start "
+                            "here (bwrap: execvp"), first
+    assert "No such file or directory), so: in-process guard only" \
+        in first, first
+    assert "Traceback" not in proc.stderr
+    _check_instructor_folder(_rows(out), out)
+
+
+def test_explicit_bwrap_that_cannot_start_is_one_clear_line(course_in_tmp, broken_bwrap, tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    nbformat.write(course_in_tmp["solution"], subs / "alice.ipynb")
+    proc = grade_cli(course_in_tmp, subs, tmp_path / "out", "--isolation", "bwrap", env=broken_bwrap)
+    assert proc.returncode != 0 and proc.stdout == ""
+    lines = _grade_lines(proc)
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("ctxembed-grade: --isolation bwrap: the bubblewrap sandbox does not "
+                               "start here: bwrap: execvp"), lines
+    assert "--isolation auto" in lines[0] and "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def _usable_by_anyone(path: Path) -> bool:
+    path = path.resolve()
+    return all(p.stat().st_mode & 0o001 for p in path.parents) and path.stat().st_mode & 0o005 == 0o005
+
+
+@pytest.mark.slow
+def test_a_normal_user_grades_with_bwrap_from_tmp(course_in_tmp):
+    """As a user without privileges (nobody, when the tests run as root): bubblewrap must use
+    user namespaces. The venv is made from a system interpreter anyone may run, this venv's
+    site-packages are bind-mounted where that user can read them (a clone in `mktemp -d` is
+    private to root), and the folders it reads are made readable."""
+    top = course_in_tmp["top"]
+    subs = top / "nobody-subs"
+    subs.mkdir()
+    nbformat.write(course_in_tmp["solution"], subs / "alice.ipynb")
+    out = top / "nobody-out"
+    if os.geteuid() != 0:     # already a normal user: the course's own venv is under /tmp
+        prefix, python = (), course_in_tmp["python"]
+    else:
+        base = Path(f"/usr/bin/{PY}")
+        assert base.exists() and _usable_by_anyone(base), \
+            f"no {base}: install Debian's {PY} (the same version as this venv) for this test"
+        user = top / "nobody"
+        user.mkdir()
+        (user / "home").mkdir()
+        out.mkdir()
+        mounts = []
+        for i, sp in enumerate(course_in_tmp["site_dirs"]):
+            (user / f"sp{i}").mkdir()
+            mounts.append((sp, user / f"sp{i}"))
+        entries = [str(course_in_tmp["pkgs"]), *(str(m) for _, m in mounts)]
+        script = "set -e\n" + "".join(f"mount --bind '{s}' '{m}'\n" for s, m in mounts)
+        script += f"'{base}' -m venv --without-pip '{user / 'venv'}'\n"
+        script += f"printf '%s\\n' {' '.join(repr(e) for e in entries)} > " \
+                  f"'{user / 'venv' / 'lib' / PY / 'site-packages' / 'course.pth'}'\n"
+        script += 'exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"\n'
+        for p in [top, *top.rglob("*")]:     # only what this test made
+            if not p.is_symlink():
+                p.chmod(p.stat().st_mode | (0o005 if p.is_dir() else 0o004))
+        for p in (user / "home", out):
+            os.chown(p, 65534, 65534)
+        prefix = ("unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh")
+        python = user / "venv" / "bin" / "python"
+    proc = grade_cli(course_in_tmp, subs, out / "grades", "--isolation", "bwrap", prefix=prefix,
+                     python=python, env={"HOME": str(top / "nobody" / "home")} if prefix else None)
+    if not EXPECT_BWRAP:
+        assert proc.returncode != 0 and "--isolation bwrap: the bubblewrap sandbox does not start" \
+            in proc.stderr and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+        return
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert _grade_lines(proc)[0].startswith("[grade] isolation=bwrap: "), proc.stderr[:500]
+    (row,) = _rows(out / "grades").values()
+    assert row["status"] == "ok" and float(row["total"]) == float(row["max"]), row

@@ -6,7 +6,16 @@ in parallel, and writes a gradebook CSV and one feedback file per student. See
 ``docs-dev/grading.md``.
 """
 
-from .cli import grade_folder
-from .runner import STATUS_DOC, Assignment, Grader, Result, load_assignment
+from .runner import STATUS_DOC, Assignment, Grader, Result, SandboxUnavailable, load_assignment
 
-__all__ = ["Assignment", "Grader", "Result", "STATUS_DOC", "grade_folder", "load_assignment"]
+__all__ = ["Assignment", "Grader", "Result", "STATUS_DOC", "SandboxUnavailable", "grade_folder",
+           "load_assignment"]
+
+
+def __getattr__(name: str):
+    # imported on first use: `python -m ctxembed.grading.cli` must not find cli imported already
+    if name == "grade_folder":
+        from .cli import grade_folder
+
+        return grade_folder
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import difflib
 import os
 import re
 import shutil
@@ -23,9 +24,10 @@ import subprocess
 import sys
 import time
 import unicodedata
+import zipfile
 from pathlib import Path
 
-from .runner import STATUS_DOC, Grader, Result, load_assignment
+from .runner import STATUS_DOC, Grader, Result, SandboxUnavailable, load_assignment
 
 REPO = Path(__file__).resolve().parent.parent.parent
 DIST = Path(os.environ.get("CTXEMBED_MASTERS", REPO / "instructor" / "masters")).parent / "dist"
@@ -35,13 +37,25 @@ def masters_dir() -> Path:
     return Path(os.environ.get("CTXEMBED_MASTERS", REPO / "instructor" / "masters"))
 
 
+def exercises() -> list[str]:
+    """The exercise names: one per master in the masters folder."""
+    return sorted(p.stem for p in masters_dir().glob("*.md") if p.stem.lower() != "readme")
+
+
+def unknown_exercise(name: str) -> SystemExit:
+    known = exercises()
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return SystemExit(f"ctxembed-grade: no exercise {name!r} ({hint}exercises: "
+                      f"{', '.join(known) or 'none'}, from the masters in {masters_dir()}); "
+                      f"or pass the path of an autograder .zip")
+
+
 def build_autograder(name: str, quiet: bool = False) -> Path:
     """Build ``name``'s autograder zip from its master with tools/build_exercises.py (~1 min)."""
     masters = masters_dir()
     if not any((masters / f"{name}{ext}").is_file() for ext in (".md", ".ipynb")):
-        known = sorted(p.stem for p in masters.glob("*.md") if p.stem.lower() != "readme")
-        raise SystemExit(f"ctxembed-grade: no exercise {name!r}: no master {masters / (name + '.md')} "
-                         f"(exercises: {', '.join(known) or 'none'}); or pass an autograder .zip path")
+        raise unknown_exercise(name)
     tool = REPO / "tools" / "build_exercises.py"
     if not tool.is_file():
         raise SystemExit(f"ctxembed-grade: {tool} is missing: build the autograder from a clone of the course repository")
@@ -66,10 +80,18 @@ def resolve_assignment(value: str, build: bool = True, quiet: bool = False) -> P
     """
     p = Path(value)
     if p.suffix == ".zip":
-        if p.is_file():
-            return p
-        raise SystemExit(f"ctxembed-grade: {p} does not exist")
+        if not p.is_file():
+            raise SystemExit(f"ctxembed-grade: {p} does not exist")
+        try:
+            load_assignment(p)
+        except (ValueError, KeyError, OSError, SyntaxError, zipfile.BadZipFile) as e:
+            raise SystemExit(f"ctxembed-grade: {p} is not an otter autograder zip ({e}); build "
+                             "one with tools/build_exercises.py NAME (it writes instructor/dist/)")
+        return p
     candidate = DIST / f"{value}-autograder.zip"
+    has_master = any((masters_dir() / f"{value}{ext}").is_file() for ext in (".md", ".ipynb"))
+    if not has_master and not candidate.is_file():
+        raise unknown_exercise(value)
     stale = candidate.is_file() and master_is_newer(candidate, value)
     if candidate.is_file() and not stale:
         return candidate
@@ -90,26 +112,27 @@ def master_is_newer(zip_path: Path, name: str) -> bool:
 
 
 def default_protected() -> list[Path]:
-    """Folders a submission may not read: the instructor folder and the solutions, if present."""
+    """Folders a submission may never read: the instructor folder and the solutions, if present."""
     return [p for p in (DIST.parent, REPO / "solutions") if p.is_dir()]
 
 
 def find_submissions(folder: Path) -> list[Path]:
-    """Every regular, non-hidden file under ``folder`` (one level of per-student folders allowed)."""
+    """Every non-hidden file under ``folder``, at any depth, and every symbolic link (graded as
+    invalid, never followed). Hidden files and folders (``.ipynb_checkpoints``) are skipped."""
     files = []
     for p in sorted(folder.rglob("*")):
         rel = p.relative_to(folder)
-        if any(part.startswith(".") for part in rel.parts) or len(rel.parts) > 2:
+        if any(part.startswith(".") for part in rel.parts):
             continue
-        if p.is_file() and not p.is_symlink():
+        if p.is_symlink() or p.is_file():
             files.append(p)
     return files
 
 
 def student_of(path: Path, root: Path) -> str:
-    """``root/<student>/x.ipynb`` -> student; ``root/<student>__anything.ipynb`` -> student."""
+    """``root/<student>/[...]/x.ipynb`` -> student; ``root/<student>__anything.ipynb`` -> student."""
     rel = path.relative_to(root)
-    if len(rel.parts) == 2:
+    if len(rel.parts) >= 2:
         return rel.parts[0]
     return path.stem.split("__")[0] if "__" in path.stem else path.stem
 
@@ -182,8 +205,8 @@ def grade_folder(submissions, assignment, out, *, workers=2, timeout=120.0, memo
     """Grade every file in ``submissions``; write ``out/gradebook.csv`` and ``out/feedback/``."""
     root, out = Path(submissions), Path(out)
     files = find_submissions(root)
-    protect = list(default_protected() if protect is None else protect)
-    protect += [root, out]   # other students' notebooks and earlier feedback are not readable either
+    # instructor/ and solutions/ always; other students' notebooks and earlier feedback neither
+    protect = [*default_protected(), *(protect or []), root, out]
     grader = Grader(assignment, timeout=timeout, memory_mb=memory_mb, workers=workers,
                     isolation=isolation, protect=protect)
     if not quiet:
@@ -200,7 +223,7 @@ def grade_folder(submissions, assignment, out, *, workers=2, timeout=120.0, memo
     mtimes = {}
     for r, f in zip(results, files):
         r.student = student_of(f, root)
-        mtimes[r.file] = f.stat().st_mtime
+        mtimes[r.file] = f.lstat().st_mtime
     mark_duplicates(results, keep, mtimes)
     questions = grader.assignment.questions
     write_gradebook(results, questions, out / "gradebook.csv", root)
@@ -250,7 +273,8 @@ def main(argv=None) -> int:
     g.add_argument("--no-build", action="store_true",
                    help="fail instead of building an assignment's autograder that is missing or older than its master")
     g.add_argument("--protect", type=Path, action="append",
-                   help="a file/folder submissions may not read (default: instructor/ and solutions/)")
+                   help="a further file/folder submissions may not read (repeatable; instructor/ "
+                        "and solutions/ are always protected)")
     g.add_argument("--keep", choices=["latest", "best"], default="latest",
                    help="which of a student's several submissions counts (default latest)")
     g.add_argument("--quiet", "-q", action="store_true")
@@ -266,9 +290,13 @@ def main(argv=None) -> int:
         return 0
     if not args.submissions.is_dir():
         raise SystemExit(f"ctxembed-grade: {args.submissions} is not a folder")
-    grade_folder(args.submissions, resolve_assignment(args.assignment, build=not args.no_build, quiet=args.quiet), args.out,
-                 workers=args.workers, timeout=args.timeout, memory_mb=args.memory,
-                 isolation=args.isolation, protect=args.protect, keep=args.keep, quiet=args.quiet)
+    assignment = resolve_assignment(args.assignment, build=not args.no_build, quiet=args.quiet)
+    try:
+        grade_folder(args.submissions, assignment, args.out, workers=args.workers,
+                     timeout=args.timeout, memory_mb=args.memory, isolation=args.isolation,
+                     protect=args.protect, keep=args.keep, quiet=args.quiet)
+    except SandboxUnavailable as e:
+        raise SystemExit(f"ctxembed-grade: {e}")
     return 0
 
 

@@ -186,6 +186,10 @@ def protected_inodes(paths) -> list[list[int]]:
     return found
 
 
+class SandboxUnavailable(RuntimeError):
+    """``isolation="bwrap"`` was asked for and bubblewrap's sandbox does not start (one line)."""
+
+
 # --------------------------------------------------------------------------- #
 # bwrap: one sandboxed preloading server per worker
 # --------------------------------------------------------------------------- #
@@ -201,17 +205,9 @@ class _SandboxServer:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         argv = sandbox.bwrap_argv(self.scratch, scratch_root, hide=hide)
         argv += [sys.executable, "-m", "ctxembed.grading.child", "--server", str(theirs.fileno())]
-        if self.cgroup is not None:
-            argv = ["/bin/sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', str(self.cgroup), *argv]
+        argv = sandbox.sandboxed(argv, self.cgroup)
         self.log = tempfile.TemporaryFile()
-        # A minimal environment: the sandbox can read its own init's (bwrap's) environment.
-        keep = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "VIRTUAL_ENV", "PYTHONPATH", "NLTK_DATA",
-                "HF_HOME", "TZ")
-        env = {k: v for k, v in os.environ.items() if k in keep or k.startswith("CTXEMBED_")}
-        env = {**env, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-               "TOKENIZERS_PARALLELISM": "false", "MPLBACKEND": "Agg",
-               "TORCHINDUCTOR_CACHE_DIR": str(self.scratch / ".torchinductor"),
-               "TRITON_CACHE_DIR": str(self.scratch / ".triton")}
+        env = sandbox.server_env(self.scratch)
         self.proc = subprocess.Popen(argv, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=self.log, start_new_session=True, env=env)
         theirs.close()
@@ -221,9 +217,10 @@ class _SandboxServer:
     def wait_ready(self, timeout: float = 600.0) -> "_SandboxServer":
         if not select.select([self.ctl], [], [], timeout)[0] or not self.ctl.recv(4096):
             self.log.seek(0)
-            err = self.log.read()[-2000:].decode(errors="replace")
+            lines = self.log.read()[-4000:].decode(errors="replace").strip().splitlines()
             self.close()
-            raise RuntimeError(f"the bubblewrap grading sandbox did not start: {err.strip() or 'no output'}")
+            raise SandboxUnavailable(f"the bubblewrap grading sandbox did not start: "
+                                     f"{lines[-1].strip() if lines else 'no output'}")
         return self
 
     def alive(self) -> bool:
@@ -310,8 +307,10 @@ class Grader:
     workers : int
         Submissions graded at once.
     isolation : {"auto", "bwrap", "forkserver", "fresh", "docker"}
-        ``"auto"``: ``bwrap`` when bubblewrap works on this machine, else ``forkserver`` (the
-        in-process guard only). ``docker`` only when asked for.
+        ``"auto"``: ``bwrap`` when the real sandbox starts here (:func:`sandbox.probe`), else
+        ``forkserver`` (the in-process guard only; :attr:`isolation_summary` says why).
+        ``"bwrap"`` raises :class:`SandboxUnavailable` when it does not start. ``docker`` only
+        when asked for.
     protect : list of paths
         Files/folders the submission may not open (added to the zip itself); in ``bwrap`` mode
         they are also covered by empty read-only folders inside the sandbox.
@@ -330,14 +329,8 @@ class Grader:
         self.assignment = assignment if isinstance(assignment, Assignment) else load_assignment(assignment)
         self.timeout, self.memory = float(timeout), int(memory_mb) * 2**20
         self.workers = max(1, int(workers))
-        if isolation == "auto":
-            isolation = "bwrap" if sandbox.bwrap_works() else "forkserver"
-        elif isolation == "bwrap" and not sandbox.bwrap_works():
-            raise RuntimeError("isolation='bwrap' but bubblewrap does not work here: install the Debian "
-                               "package bubblewrap (tools/setup.sh does), or choose another isolation")
-        if isolation not in ("bwrap", "forkserver", "fresh", "docker"):
+        if isolation not in ("auto", "bwrap", "forkserver", "fresh", "docker"):
             raise ValueError(f"unknown isolation {isolation!r}")
-        self.isolation = isolation
         self.guard = bool(guard)
         self.docker_image = docker_image
         self.hide = [self.assignment.zip_path, *protect]
@@ -352,6 +345,24 @@ class Grader:
         probe = sandbox.make_pids_cgroup(self._tag + "-probe")
         self.pids_cgroup = probe is not None and isolation != "docker"
         sandbox.remove_cgroup(probe)
+        self.fallback = ""    # why "auto" did not get bubblewrap
+        if isolation in ("auto", "bwrap"):
+            why = sandbox.probe(self._scratch_root, self.hide, cgroup=self.pids_cgroup)
+            if why and isolation == "bwrap":
+                shutil.rmtree(self._scratch_root, ignore_errors=True)
+                fix = ("install it (apt-get install bubblewrap; tools/setup.sh does)"
+                       if not shutil.which("bwrap") else
+                       "fix what bwrap says (a user other than root needs user namespaces: sysctl "
+                       "kernel.unprivileged_userns_clone=1, or on Ubuntu "
+                       "kernel.apparmor_restrict_unprivileged_userns=0)")
+                raise SandboxUnavailable(
+                    f"--isolation bwrap: the bubblewrap sandbox does not start here: {why}. "
+                    f"To use it, {fix}; or grade with --isolation auto, which falls back to the "
+                    "in-process guard alone")
+            if why:
+                self.fallback = f"bubblewrap's sandbox does not start here ({why})"
+            isolation = "forkserver" if why else "bwrap"
+        self.isolation = isolation
         if isolation == "forkserver":
             self._ctx = mp.get_context("forkserver")
             self._ctx.set_forkserver_preload(["ctxembed.grading._preload"])
@@ -360,6 +371,8 @@ class Grader:
     def isolation_summary(self) -> str:
         """Which isolation is in force and what it does and does not stop (one line)."""
         text = sandbox.describe(self.isolation, self.pids_cgroup)
+        if self.fallback:
+            text = f"{self.fallback}, so: {text}"
         return text if self.guard else text + " [in-process guard OFF: testing only]"
 
     # ----------------------------------------------------------------------- #
@@ -426,6 +439,8 @@ class Grader:
     def _check_file(self, path: Path):
         """Return the parsed notebook dict, or a Result saying why it cannot be graded."""
         a, name = self.assignment, str(path)
+        if path.is_symlink():
+            return _zero(a, name, "invalid", "a symbolic link: not followed (submit the file itself)")
         if not path.is_file():
             return _zero(a, name, "invalid", "not a regular file")
         if path.suffix.lower() != ".ipynb":

@@ -59,20 +59,70 @@ def describe(mode: str, cgroup: bool = False) -> str:
     return f"{name}; {what.format(cg='' if cgroup else ': not available here, RLIMIT_NPROC and the thread cap instead')}"
 
 
-@lru_cache(maxsize=1)
-def bwrap_works() -> bool:
-    """True when ``bwrap`` exists and can create the sandbox on this machine (probed once)."""
+PROBE_CODE = "import ctxembed.grading.child"
+
+
+def server_env(scratch: Path) -> dict:
+    """The environment of a sandboxed server: minimal, since it can read its init's (bwrap's)."""
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "VIRTUAL_ENV", "PYTHONPATH", "NLTK_DATA",
+            "HF_HOME", "HF_HUB_CACHE", "TRANSFORMERS_CACHE", "TZ")
+    env = {k: v for k, v in os.environ.items() if k in keep or k.startswith("CTXEMBED_")}
+    return {**env, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+            "TOKENIZERS_PARALLELISM": "false", "MPLBACKEND": "Agg",
+            "TORCHINDUCTOR_CACHE_DIR": str(scratch / ".torchinductor"),
+            "TRITON_CACHE_DIR": str(scratch / ".triton")}
+
+
+def sandboxed(argv: list[str], cgroup: Path | None) -> list[str]:
+    """``argv`` (a bwrap command line), started inside the pids cgroup ``cgroup`` if there is one."""
+    if cgroup is None:
+        return argv
+    return ["/bin/sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', str(cgroup), *argv]
+
+
+def probe(scratch_root: Path, hide=(), cgroup: bool = False) -> str | None:
+    """Start the real sandbox once, with this interpreter importing the grader; None if it works.
+
+    Runs what a grading worker runs (:func:`bwrap_argv` with the same hidden paths, scratch
+    folder, environment and pids cgroup, and ``sys.executable``), with a one-line command
+    instead of the server. Returns the reason it failed otherwise: one line, bwrap's or
+    Python's own last words.
+    """
     exe = shutil.which("bwrap")
     if not exe:
-        return False
+        return "bubblewrap is not installed (apt-get install bubblewrap)"
+    import tempfile
+
+    scratch = Path(tempfile.mkdtemp(prefix="probe", dir=scratch_root))
+    cg = make_pids_cgroup(f"ctxembed-grade-probe-{os.getpid()}-{scratch.name}") if cgroup else None
     try:
-        proc = subprocess.run([exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-                               "--tmpfs", "/tmp", "--unshare-net", "--unshare-pid", "--unshare-ipc",
-                               "--die-with-parent", "--new-session", "--cap-drop", "ALL", "true"],
-                              capture_output=True, timeout=20)
-        return proc.returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
+        argv = bwrap_argv(scratch, scratch_root, hide=hide)
+        argv[0] = exe
+        argv += [sys.executable, "-c", PROBE_CODE]
+        try:
+            proc = subprocess.run(sandboxed(argv, cg), capture_output=True, text=True, timeout=120,
+                                  stdin=subprocess.DEVNULL, env=server_env(scratch))
+        except (OSError, subprocess.TimeoutExpired) as e:
+            return f"{type(e).__name__}: {e}"
+        if proc.returncode == 0:
+            return None
+        lines = [line.strip() for line in (proc.stderr + proc.stdout).splitlines() if line.strip()]
+        return lines[-1] if lines else f"exit status {proc.returncode}, no output"
+    finally:
+        remove_cgroup(cg)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+@lru_cache(maxsize=1)
+def bwrap_works() -> bool:
+    """True when the grading sandbox starts on this machine (:func:`probe`, run once)."""
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="ctxgrade-probe-"))
+    try:
+        return probe(root) is None
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def docker_available() -> bool:
@@ -84,41 +134,82 @@ def docker_available() -> bool:
         return False
 
 
-def _home_keep(repo: Path) -> list[Path]:
-    """Folders under HOME the sandboxed server needs to read: caches, the repository, the venv."""
+def _inside(path: str, root: str) -> bool:
+    return path != root and path.startswith(root.rstrip("/") + "/")
+
+
+def needed_paths(repo: Path) -> list[Path]:
+    """What the sandboxed server reads: the interpreter and venv, the course, sys.path, caches.
+
+    Each path as Python spells it (``sys.prefix`` may run through a symbolic link) and resolved.
+    """
     home = Path.home()
-    keep = [home / ".cache" / "ctxembed", home / ".cache" / "huggingface", home / "nltk_data",
-            repo, Path(sys.prefix), Path(sys.base_prefix)]
-    for var in ("CTXEMBED_NLTK_DATA", "HF_HOME", "NLTK_DATA"):
+    real_home = _account_home() or home
+    want = [Path(sys.executable).parent.parent, Path(sys.prefix), Path(sys.base_prefix),
+            Path(sys.exec_prefix), Path(sys.base_exec_prefix), Path(repo),
+            Path(os.path.abspath(__file__)).parents[2]]   # where `import ctxembed` finds it
+    for h in {home, real_home}:
+        want += [h / ".cache" / "ctxembed", h / ".cache" / "huggingface", h / "nltk_data"]
+    for var in ("CTXEMBED_CACHE", "CTXEMBED_NLTK_DATA", "HF_HOME", "HF_HUB_CACHE",
+                "TRANSFORMERS_CACHE"):
         if os.environ.get(var):
-            keep.append(Path(os.environ[var]))
-    keep += [Path(p) for p in sys.path if p]
-    out = []
-    for k in keep:
+            want.append(Path(os.environ[var]))
+    for var in ("NLTK_DATA", "PYTHONPATH"):
+        want += [Path(p) for p in os.environ.get(var, "").split(os.pathsep) if p]
+    # sys.path[0] of `python -m` is the working folder: the server does not import from it
+    want += [Path(p) for p in sys.path if p and os.path.abspath(p) != os.getcwd()]
+    out: list[Path] = []
+    for w in want:
+        spelled = Path(os.path.abspath(w))
         try:
-            k = k.resolve()
+            real = w.resolve()
         except OSError:
             continue
-        if k.exists() and k.is_relative_to(home) and k != home and k not in out:
-            out.append(k)
-    # parents before children, and drop children of a kept parent
-    out.sort(key=lambda p: len(p.parts))
-    return [k for i, k in enumerate(out) if not any(k.is_relative_to(o) for o in out[:i])]
+        for p in (real, spelled):
+            if p.exists() and p not in out:
+                out.append(p)
+    return out
+
+
+def _account_home() -> Path | None:
+    """The user's home folder from the password database (HOME may point elsewhere)."""
+    try:
+        import pwd
+
+        return Path(pwd.getpwuid(os.getuid()).pw_dir)
+    except (ImportError, KeyError):
+        return None
 
 
 def bwrap_argv(scratch: Path, scratch_root: Path, hide=(), repo: Path | None = None) -> list[str]:
-    """The bubblewrap command line for one worker's sandbox (see the module docstring)."""
+    """The bubblewrap command line for one worker's sandbox (see the module docstring).
+
+    Mount order matters: first the fresh, empty folders (``/tmp``, HOME), then, on top of them,
+    read-only binds of what the server needs wherever it lives (:func:`needed_paths`: a venv or a
+    clone under /tmp or HOME included), then the scratch root and the protected paths covered
+    by empty folders, last the worker's own scratch folder.
+    """
     argv = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
             "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
-    home = Path.home().resolve()
     repo = Path(repo or Path(__file__).resolve().parent.parent.parent)
-    ro_after = ["/tmp", "/dev"]
-    if home != Path("/") and home.is_dir():
+    scratch_root = Path(scratch_root).resolve()
+    masked = ["/tmp"]
+    home = Path.home().resolve()
+    if home != Path("/") and home.is_dir() and not _inside(str(home), "/tmp"):
         argv += ["--tmpfs", str(home)]
-        for k in _home_keep(repo):
-            argv += ["--ro-bind", str(k), str(k)]
-        ro_after.append(str(home))
+        masked.append(str(home))
+    binds: dict[str, Path] = {}     # where it appears in the sandbox -> the real folder or file
+    for p in needed_paths(repo):
+        dest = str(p)
+        if any(_inside(dest, m) for m in masked) and dest != str(scratch_root):
+            binds.setdefault(dest, p.resolve())
+    for dest in sorted(binds, key=lambda d: (len(Path(d).parts), d)):
+        shown_by_parent = any(_inside(dest, d) and src / Path(dest).relative_to(d) == binds[dest]
+                              for d, src in binds.items())
+        if not shown_by_parent:
+            argv += ["--ro-bind", str(binds[dest]), dest]
+    argv += ["--tmpfs", str(scratch_root)]
     for p in hide:
         p = Path(p).resolve()
         if not p.exists() or p == Path("/"):
@@ -127,11 +218,8 @@ def bwrap_argv(scratch: Path, scratch_root: Path, hide=(), repo: Path | None = N
             argv += ["--tmpfs", str(p), "--remount-ro", str(p)]
         else:
             argv += ["--ro-bind", "/dev/null", str(p)]
-    if not str(scratch_root).startswith("/tmp/"):
-        argv += ["--tmpfs", str(scratch_root)]
-        ro_after.append(str(scratch_root))
     argv += ["--bind", str(scratch), str(scratch)]
-    for p in ro_after:
+    for p in [*masked, str(scratch_root), "/dev"]:
         argv += ["--remount-ro", p]
     argv += ["--chdir", str(scratch), "--setenv", "TMPDIR", str(scratch),
              "--setenv", "MPLCONFIGDIR", str(scratch / ".mpl-server"),
