@@ -6,10 +6,24 @@ in parallel, and writes a gradebook CSV and one feedback file per student. See
 ``docs-dev/grading.md``.
 """
 
-from .runner import STATUS_DOC, Assignment, Grader, Result, SandboxUnavailable, load_assignment
+from .runner import (
+    STATUS_DOC,
+    Assignment,
+    Grader,
+    Result,
+    SandboxUnavailable,
+    load_assignment,
+)
 
-__all__ = ["Assignment", "Grader", "Result", "STATUS_DOC", "SandboxUnavailable", "grade_folder",
-           "load_assignment"]
+__all__ = [
+    "STATUS_DOC",
+    "Assignment",
+    "Grader",
+    "Result",
+    "SandboxUnavailable",
+    "grade_folder",
+    "load_assignment",
+]
 
 
 def __getattr__(name: str):

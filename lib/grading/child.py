@@ -35,7 +35,6 @@ import re
 import resource
 import struct
 import sys
-import traceback
 
 PRELOAD = ("numpy", "torch", "transformers", "matplotlib", "matplotlib.pyplot", "ipywidgets",
            "IPython", "IPython.core.interactiveshell", "nbformat", "ctxembed")
@@ -174,7 +173,7 @@ def set_limits(memory_bytes: int | None, file_bytes: int = 64 * 2**20, nproc_ext
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if nproc_extra and os.getuid() != 0:
         n = _processes_of_uid(os.getuid()) + nproc_extra
-        soft, hard = resource.getrlimit(resource.RLIMIT_NPROC)
+        _soft, hard = resource.getrlimit(resource.RLIMIT_NPROC)
         if hard == resource.RLIM_INFINITY or n < hard:
             resource.setrlimit(resource.RLIMIT_NPROC, (n, n))
 
@@ -203,14 +202,14 @@ def preload(load_model: bool = False) -> None:
     for name in PRELOAD:
         try:
             importlib.import_module(name)
-        except Exception:
+        except Exception:  # noqa: BLE001, S110 - a module that fails to import is not preloaded
             pass
     if load_model:
         try:
             import ctxembed
             ctxembed.load_encoder()
             ctxembed.load_glove()
-        except Exception:
+        except Exception:  # noqa: BLE001, S110 - no preloaded model: a notebook loads its own
             pass
     from . import guard
     guard.snapshot()   # taken here, once; every fork inherits it
@@ -221,7 +220,7 @@ def not_dumpable() -> None:
     try:
         import ctypes
         ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)   # PR_SET_DUMPABLE, 0
-    except Exception:
+    except Exception:  # noqa: BLE001, S110 - best effort where prctl is missing
         pass
 
 
@@ -297,7 +296,7 @@ def child_main(chan, job: dict) -> None:
         try:
             import torch
             torch.set_num_threads(int(job.get("threads", 1)))
-        except Exception:
+        except Exception:  # noqa: BLE001, S110 - torch is optional for a submission
             pass
         with open(job["submission"], encoding="utf-8") as f:
             nb = json.load(f)
@@ -327,7 +326,7 @@ def child_main(chan, job: dict) -> None:
         try:
             chan.send({"type": "fatal", "error": f"{type(e).__name__}: {str(e)[:300]}",
                        "blocked": list(blocked)})
-        except BaseException:
+        except BaseException:  # noqa: BLE001, S110 - the channel is gone: nothing to report to
             pass
     finally:
         os._exit(0)
@@ -343,7 +342,7 @@ def forkserver_entry(conn, job: dict) -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
-    sys.stdin = open(os.devnull)
+    sys.stdin = open(os.devnull)  # noqa: SIM115 - open for the process's life
     child_main(ConnChannel(conn), job)
 
 

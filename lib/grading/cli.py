@@ -64,7 +64,7 @@ def build_autograder(name: str, quiet: bool = False) -> Path:
               f"{masters / name}.md (tools/build_exercises.py, about a minute)", file=sys.stderr)
     proc = subprocess.run([sys.executable, str(tool), "--masters", str(masters), name],
                           env={**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")},
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, check=False)
     zip_path = DIST / f"{name}-autograder.zip"
     if proc.returncode != 0 or not zip_path.is_file():
         raise SystemExit(f"ctxembed-grade: building the autograder for {name} failed:\n"
@@ -192,8 +192,8 @@ def write_feedback(results: list[Result], folder: Path, assignment: str) -> dict
             lines += [f"# {Path(r.file).name}" + ("" if r.counted else " (not counted)"), "",
                       f"Status: {r.status} ({STATUS_DOC.get(r.status, '')})", f"Notes: {r.reason}", ""]
             lines += r.feedback or [f"Score: {r.total:g} / {r.possible:g}", ""]
-        lines += ["Your public-test results in the notebook are not your final score: the hidden "
-                  "tests above count too.", ""]
+        lines += [("Your public-test results in the notebook are not your final score: the hidden "
+                   "tests above count too."), ""]
         out = folder / f"{name}.md"
         out.write_text("\n".join(lines), encoding="utf-8")
         written[student] = out

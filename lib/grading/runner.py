@@ -22,9 +22,8 @@ Isolation modes (:mod:`ctxembed.grading.sandbox` says what each stops):
 from __future__ import annotations
 
 import doctest
-import io
-import json
 import itertools
+import json
 import multiprocessing as mp
 import os
 import queue
@@ -91,7 +90,7 @@ def load_assignment(zip_path) -> Assignment:
         for member in zf.namelist():
             if member.startswith("tests/") and member.endswith(".py"):
                 g: dict = {}
-                exec(compile(zf.read(member).decode(), member, "exec"), g)  # instructor's file
+                exec(compile(zf.read(member).decode(), member, "exec"), g)  # noqa: S102 - the instructor's own test file
                 specs[g["test"]["name"]] = g["test"]
             elif member == "otter_config.json":
                 name = json.loads(zf.read(member)).get("assignment_name", name)
@@ -206,7 +205,7 @@ class _SandboxServer:
         argv = sandbox.bwrap_argv(self.scratch, scratch_root, hide=hide)
         argv += [sys.executable, "-m", "ctxembed.grading.child", "--server", str(theirs.fileno())]
         argv = sandbox.sandboxed(argv, self.cgroup)
-        self.log = tempfile.TemporaryFile()
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the server
         env = sandbox.server_env(self.scratch)
         self.proc = subprocess.Popen(argv, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=self.log, start_new_session=True, env=env)
@@ -214,7 +213,7 @@ class _SandboxServer:
         self.ctl = ours
         self.exited: int | None | bool = False   # False: no exit report yet for the current job
 
-    def wait_ready(self, timeout: float = 600.0) -> "_SandboxServer":
+    def wait_ready(self, timeout: float = 600.0) -> _SandboxServer:
         if not select.select([self.ctl], [], [], timeout)[0] or not self.ctl.recv(4096):
             self.log.seek(0)
             lines = self.log.read()[-4000:].decode(errors="replace").strip().splitlines()
@@ -280,7 +279,7 @@ class _SandboxServer:
         try:
             self.proc.kill()
             self.proc.wait(5)
-        except Exception:
+        except Exception:  # noqa: BLE001, S110 - already gone
             pass
         try:
             self.ctl.close()
@@ -407,7 +406,7 @@ class Grader:
     def __del__(self):
         try:
             self.close()
-        except Exception:
+        except Exception:  # noqa: BLE001, S110 - interpreter shutdown: nothing left to close
             pass
 
     def grade_many(self, paths, progress=None) -> list[Result]:

@@ -5,9 +5,12 @@
 - the whole filesystem is mounted read-only (``--ro-bind / /``), ``/tmp`` and ``/dev`` are
   fresh and read-only, and the only writable place is the worker's scratch folder, which the
   grader empties after every submission;
-- the instructor's home folder is replaced by an empty one holding only the caches the course
-  needs (read-only), and the protected folders (``instructor/``, ``solutions/``, the
-  submissions and output folders) are covered by empty read-only folders;
+- the instructor's home folder is replaced by an empty one; on top of the fresh ``/tmp`` and
+  home, what the grader reads is bound back read-only wherever it lives: the venv and the
+  interpreter, the course, ``sys.path``, the course, Hugging Face and NLTK caches (a clone
+  and venv under /tmp work as well as under HOME or on another mount); the protected folders
+  (``instructor/``, ``solutions/``, ``--protect``, the submissions and output folders) are
+  then covered by empty read-only folders;
 - there is no network (``--unshare-net``: only a loopback device nobody listens on), its own
   PID namespace (``--unshare-pid``: no other process is visible or can be signalled), its own
   IPC and UTS namespaces, no capabilities (``--cap-drop ALL``), a new session (no terminal
@@ -30,23 +33,23 @@ PIDS_MAX = 128   # per sandbox: the server and its runtime threads, the child, i
 MODES = {
     "bwrap": (
         "bubblewrap sandbox + in-process guard",
-        "stops: writes outside the submission's scratch folder (the filesystem is read-only), "
-        "network access, seeing or signalling other processes (own PID namespace), reading the "
-        "home folder, the instructor and solutions folders or other submissions, fork/thread "
-        "bombs (pids cgroup{cg}); does not stop: reading the rest of the filesystem read-only "
-        "(the course repository, the venv), CPU use up to the time limit, a kernel exploit"),
+        ("stops: writes outside the submission's scratch folder (the filesystem is read-only), "
+         "network access, seeing or signalling other processes (own PID namespace), reading the "
+         "home folder, the instructor and solutions folders or other submissions, fork/thread "
+         "bombs (pids cgroup{cg}); does not stop: reading the rest of the filesystem read-only "
+         "(the course repository, the venv), CPU use up to the time limit, a kernel exploit")),
     "docker": (
         "Docker container + in-process guard (untested on the machine this was written on)",
-        "stops: network (--network=none), writes outside the container's own layer and the "
-        "mounted scratch folder, other processes, fork bombs (--pids-limit); does not stop: "
-        "what the image itself contains, a container escape"),
+        ("stops: network (--network=none), writes outside the container's own layer and the "
+         "mounted scratch folder, other processes, fork bombs (--pids-limit); does not stop: "
+         "what the image itself contains, a container escape")),
     "forkserver": (
         "in-process guard only (audit hooks; no OS sandbox)",
-        "stops plain Python writes outside the submission's folder, sockets, subprocesses, "
-        "ctypes, reads of protected files and other processes' memory; does NOT stop native "
-        "code (a compiled extension, a crafted bytecode path the hooks miss) from doing "
-        "anything your user can do: install bubblewrap (apt-get install bubblewrap) for a real "
-        "sandbox"),
+        ("stops plain Python writes outside the submission's folder, sockets, subprocesses, "
+         "ctypes, reads of protected files and other processes' memory; does NOT stop native "
+         "code (a compiled extension, a crafted bytecode path the hooks miss) from doing "
+         "anything your user can do: install bubblewrap (apt-get install bubblewrap) for a real "
+         "sandbox")),
     "fresh": (
         "in-process guard only, a new interpreter per submission (no OS sandbox)",
         "as forkserver"),
@@ -101,7 +104,7 @@ def probe(scratch_root: Path, hide=(), cgroup: bool = False) -> str | None:
         argv += [sys.executable, "-c", PROBE_CODE]
         try:
             proc = subprocess.run(sandboxed(argv, cg), capture_output=True, text=True, timeout=120,
-                                  stdin=subprocess.DEVNULL, env=server_env(scratch))
+                                  stdin=subprocess.DEVNULL, env=server_env(scratch), check=False)
         except (OSError, subprocess.TimeoutExpired) as e:
             return f"{type(e).__name__}: {e}"
         if proc.returncode == 0:
@@ -129,8 +132,9 @@ def docker_available() -> bool:
     if not shutil.which("docker"):
         return False
     try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=15).returncode == 0
-    except Exception:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=15,
+                              check=False).returncode == 0
+    except (OSError, subprocess.SubprocessError):
         return False
 
 
