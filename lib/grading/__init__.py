@@ -3,7 +3,7 @@
 ``ctxembed-grade grade SUBMISSIONS -a ch01_static_vs_contextual`` grades a folder of notebooks,
 each in its own sandboxed process (time and memory limits, protected files, no subprocesses),
 in parallel, and writes a gradebook CSV and one feedback file per student. See
-``docs-dev/grading.md``.
+``instructors.md`` (the grading page of the book).
 """
 
 from .runner import (
