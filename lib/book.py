@@ -12,10 +12,11 @@ Three small tools that keep a chapter's text true and make it work wherever it i
 
 Example
 -------
->>> from ctxembed.book import claim, glue, quiz
+>>> from ctxembed.book import claim, glue, mc, quiz
 >>> glue("answer", 42, display=False)
 >>> claim(0.53 > 0.38, "the contextual classifier beats chance")
->>> quiz([mc("2 + 2?", {"4": "Right.", "5": "No."}, correct="4")])   # doctest: +SKIP
+>>> quiz([mc("2 + 2?", {"4": "Right.", "5": "No."}, correct="4")])   # HTML in a notebook
+<IPython.core.display.HTML object>
 >>> mc("2 + 2?", {"5": "No.", "4": "Right."}, correct=1)["answers"][1]["correct"]
 True
 """

@@ -8,7 +8,7 @@ Example
 -------
 >>> glove = load_glove()
 >>> [w for w, _ in glove.most_similar("bank", topn=3)]
-['banks', 'banking', 'credit']
+['banks', 'securities', 'banking']
 """
 
 from __future__ import annotations

@@ -15,9 +15,12 @@ gap 0, d 0, AUC 0.5, by construction.
 
 Example
 -------
->>> X = word_vectors(sentences, "bank")                     # doctest: +SKIP
->>> sense_separation(X, senses)                            # doctest: +SKIP
-{'same': 0.71, 'different': 0.52, 'gap': 0.19, 'd': 2.3, 'auc': 0.95, 'pairs_same': 72, ...}
+>>> from ctxembed import word_vectors
+>>> from ctxembed.data.polysemy import polysemy_sentences
+>>> bank = polysemy_sentences().query("word == 'bank'")
+>>> X = word_vectors(list(bank.sentence), list(bank.form))
+>>> {k: round(v, 2) for k, v in sense_separation(X, bank.sense).items()}
+{'same': 0.84, 'different': 0.75, 'gap': 0.09, 'd': 1.68, 'auc': 0.89, 'pairs_same': 72, 'pairs_different': 81}
 """
 
 from __future__ import annotations

@@ -8,9 +8,22 @@ a changed measurement changes the advice.
 
 Example
 -------
->>> facts = {"GloVe": ModelFacts(name="GloVe", family="static", ...), ...}   # doctest: +SKIP
->>> table = summary_table(facts)                                           # doctest: +SKIP
->>> table.values   # DataFrame rows x models of strings; table.sources the same shape
+>>> doc = Cell("as its model card says", "documentation")
+>>> minilm = ModelFacts(name="MiniLM", family="BERT", layer="L6", self_similarity=0.43,
+...                     sense_accuracy=0.89, chance=0.5, sense_gap=0.09, oov_rate=0.0,
+...                     pieces_per_word=1.2, words_per_second=2_000, parameters=22_700_000,
+...                     training_data=doc, architecture=doc, fine_tuning=doc)
+>>> glove = ModelFacts(name="GloVe", family="static", layer="static", self_similarity=None,
+...                    sense_accuracy=0.5, chance=0.5, sense_gap=0.0, oov_rate=0.021,
+...                    words_per_second=900_000, parameters=20_000_000,
+...                    training_data=doc, architecture=doc, fine_tuning=doc)
+>>> table = summary_table({"MiniLM": minilm, "GloVe": glove})
+>>> table.values.shape                                   # rows ROWS x one column per model
+(9, 2)
+>>> table.values.loc["speed"].tolist(), table.sources.loc["speed"].tolist()
+(['2,000 words/s', '900,000 words/s'], ['measured: this build', 'measured: this build'])
+>>> table.values.loc["best use", "GloVe"]
+'huge volumes, word-type questions (similar words, analogies)'
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ during a build.
 
 Example
 -------
->>> archive = pypi_archive("vaderSentiment==3.3.2", sdist=True)   # doctest: +SKIP
->>> archive.name                                                   # doctest: +SKIP
+>>> archive = pypi_archive("vaderSentiment==3.3.2", sdist=True)   # cached by the set-up
+>>> archive.name
 'vaderSentiment-3.3.2.tar.gz'
 """
 

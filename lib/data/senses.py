@@ -10,7 +10,7 @@ Example
 -------
 >>> ex = sense_examples("bank")
 >>> ex[0].sentence, ex[0].form, ex[0].sense
-('he sat on the bank of the river and watched the currents', 'bank', 'bank.n.01')
+('they pulled the canoe up on the bank', 'bank', 'bank.n.01')
 """
 
 from __future__ import annotations

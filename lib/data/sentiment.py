@@ -15,7 +15,9 @@ Example
 >>> splits = movie_review_splits()
 >>> {k: len(v) for k, v in splits.items()}
 {'train': 7072, 'dev': 1000, 'test': 2000}
->>> splits["train"][0].text, splits["train"][0].label   # doctest: +SKIP
+>>> first = splits["train"][0]
+>>> first.text, round(first.rating, 2), first.label
+('Robin Williams has thankfully ditched the saccharine sentimentality of Bicentennial Man in favour of an altogether darker side.', 1.74, 1)
 """
 
 from __future__ import annotations

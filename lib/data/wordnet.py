@@ -16,8 +16,8 @@ Example
 -------
 >>> len(synset_texts())
 117659
->>> load_wordnet().morphy("banks", "n")
-'bank'
+>>> load_wordnet().morphy("geese", "n")
+'goose'
 """
 
 from __future__ import annotations

@@ -10,7 +10,9 @@ Example
 >>> import matplotlib.pyplot as plt
 >>> def draw(k):
 ...     fig, ax = plt.subplots(); ax.plot(range(k)); return fig
->>> view_switcher({f"{k} points": k for k in (2, 3)}, draw)  # doctest: +SKIP
+>>> box = view_switcher({f"{k} points": k for k in (2, 3)}, draw)
+>>> [type(w).__name__ for w in box.children], box.children[0].options
+(['Dropdown', 'Stack'], ('2 points', '3 points'))
 """
 
 from __future__ import annotations
