@@ -1,54 +1,63 @@
 """Checks of the built site's files (no browser): links, page weight, the landing page,
 the execution record, the reading path, and the two build profiles.
 
-- **Links**: LinkChecker (PyPI ``linkchecker``, with its AnchorCheck plugin) crawls
-  ``_build/html`` from ``index.html`` as ``file://`` URLs, offline: every internal link, anchor
-  and image must resolve. External links are not fetched; they are written to
-  ``_build/external-links.txt`` for a check where the internet exists
-  (``linkchecker --check-extern``).
+- **Links**: LinkChecker (PyPI ``linkchecker``) crawls the site from ``index.html`` over HTTP,
+  from a server on 127.0.0.1 that this process runs, offline: every internal link and image
+  must resolve. HTTP rather than ``file://`` URLs because LinkChecker run as root drops its
+  privileges to ``nobody``, who cannot read a private folder (a ``mktemp -d`` clone); the server
+  reads the files as the user running the tests. Every ``page#anchor`` link of every page must
+  name an existing id (:func:`check_anchors`, one parse per page; LinkChecker's AnchorCheck
+  plugin fetches and parses the target page again for each anchor, over a minute on this site).
+  External links are not fetched; they are written to ``_build/external-links.txt`` for a check
+  where the internet exists (``linkchecker --check-extern``).
 - **Page weight**: each page's own bytes (its HTML, with the explorers' embedded views, plus the
   images it shows) at most 1.5 MB. The site-wide JavaScript and CSS that every page shares and
   a browser caches are reported by ``benchmarks/bench_site.py``, not counted here.
 - **Profiles**: the instructor build (``_build/html``, ``CTXEMBED_SOLUTIONS=1``, the default) has
   the solutions and the grading page; the student build (``CTXEMBED_SOLUTIONS=0``; ``tools/test.sh``
   builds it into ``_build/student/html``) has neither, and no build has the hidden tests.
+
+Tests marked ``book`` need the built site and fail, saying how to build it, when it is missing;
+the others check the site's tools on small inputs and run in ``make check``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import functools
+import http.server
 import io
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
+import tempfile
+import threading
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 import yaml
-
 from ctxembed.viz.site import VIEW_REF
-
-pytestmark = pytest.mark.book
 
 REPO = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("CTXEMBED_SITE", REPO / "_build" / "html"))
 STUDENT_SITE = Path(os.environ.get("CTXEMBED_STUDENT_SITE", REPO / "_build" / "student" / "html"))
 MAX_PAGE_BYTES = 1_500_000
 EXTERNAL_LIST = REPO / "_build" / "external-links.txt"
-
-
-def _skip_or_fail(reason: str) -> None:
-    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-        pytest.fail(reason)
-    pytest.skip(reason)
+LINKCHECK_TIMEOUT_S = 600
 
 
 def _need(site: Path = SITE) -> None:
     if not (site / "index.html").is_file():
-        _skip_or_fail(f"no built site at {site}: build it first with `bash tools/build.sh`")
+        how = ("`CTXEMBED_SOLUTIONS=0 bash tools/build.sh`, then copy _build/html to "
+               "_build/student/html (tools/test.sh does both)" if site == STUDENT_SITE
+               else "`bash tools/build.sh`")
+        pytest.fail(f"no built site at {site}: build it first with {how}")
 
 
 def content_pages(site: Path = SITE) -> list[Path]:
@@ -60,32 +69,88 @@ def content_pages(site: Path = SITE) -> list[Path]:
 
 
 # --------------------------------------------------------------------------- #
-# Links (LinkChecker, offline)
+# Links (LinkChecker over HTTP from 127.0.0.1, offline)
 # --------------------------------------------------------------------------- #
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest's output clean
+        pass
+
+    def end_headers(self):
+        # LinkChecker paces its requests to a server (0.1 to 0.6 s apart) unless the server
+        # answers with this header; then maxrequestspersecond applies (LINKCHECKER_RC).
+        self.send_header("LinkChecker", "local test server")
+        super().end_headers()
+
+    def copyfile(self, source, outputfile):
+        # LinkChecker stops reading a file it does not parse: that is no error of the site.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            super().copyfile(source, outputfile)
+
+
+@contextlib.contextmanager
+def serve_folder(folder: Path) -> Iterator[str]:
+    """Serve ``folder`` over HTTP on 127.0.0.1 (a free port) from this process; yield its URL.
+
+    The files are read by this process, as the user running it, so the folder may be private
+    (mode 0700) to that user.
+    """
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+# LinkChecker's settings: nothing outside the local server fetched, and no pause between
+# requests to the local server (its pacing is politeness towards real servers).
+LINKCHECKER_RC = """[checking]
+maxrequestspersecond=1000
+
+[filtering]
+checkextern=0
+"""
+
+
 def run_linkchecker(site: Path) -> dict:
-    """Crawl ``site`` with LinkChecker; return internal problems, counts and external URLs."""
+    """Crawl ``site`` from its ``index.html`` with LinkChecker over HTTP (see :func:`serve_folder`).
+
+    Returns the broken internal links and images (paths relative to the site), what was
+    checked, and the external URLs, which are listed, not fetched. Anchors: :func:`check_anchors`.
+    """
     exe = shutil.which("linkchecker", path=str(Path(sys.executable).parent)) or shutil.which("linkchecker")
     if not exe:
         pytest.fail("linkchecker is missing: pip install -e '.[dev]'")
-    rc = site.parent / "linkcheckerrc"
-    rc.write_text("[AnchorCheck]\n\n[filtering]\ncheckextern=0\n")
-    proc = subprocess.run([exe, "-f", str(rc), "--verbose", "--no-status", "-o", "csv",
-                           "--threads", "4", (site / "index.html").as_uri()],
-                          capture_output=True, text=True, timeout=900)
-    rows = [r for r in csv.DictReader(
+    # No proxy may stand between LinkChecker and 127.0.0.1.
+    env = {k: v for k, v in os.environ.items() if k.lower() not in {"http_proxy", "https_proxy",
+                                                                    "all_proxy", "no_proxy"}}
+    with tempfile.TemporaryDirectory() as tmp, serve_folder(site) as base:
+        rc = Path(tmp) / "linkcheckerrc"   # read by LinkChecker before it drops privileges
+        rc.write_text(LINKCHECKER_RC)
+        proc = subprocess.run([exe, "-f", str(rc), "--verbose", "--no-status", "-o", "csv",
+                               "--threads", "4", f"{base}/index.html"],
+                              capture_output=True, text=True, timeout=LINKCHECK_TIMEOUT_S, env=env,
+                              check=False)
+    rows = list(csv.DictReader(
         io.StringIO("\n".join(ln for ln in proc.stdout.splitlines() if not ln.startswith("#"))),
-        delimiter=";")]
-    internal = [r for r in rows if r.get("url", "").startswith("file://")]
-    external = sorted({r["url"] for r in rows if re.match(r"https?://", r.get("url", ""))})
-    broken = [f"{r['url']} (linked from {r['parentname']}): {r['result'] or r['warningstring']}"
-              for r in internal if r.get("valid") != "True"]
-    anchors = [f"{r['urlname']} (linked from {r['parentname']}): {r['warningstring']}"
-               for r in internal if "Anchor" in (r.get("warningstring") or "")]
-    images = [r for r in internal if re.search(r"\.(png|jpe?g|gif|svg|webp)$", r["url"].split("#")[0], re.I)]
-    with_anchor = [r for r in internal if "#" in r.get("urlname", "")]
+        delimiter=";"))
+    local = f"{base}/"
+    internal = [r for r in rows if r.get("url", "").startswith(local)]
+
+    def where(url: str) -> str:
+        return url.removeprefix(local) if url.startswith(local) else url
+
+    external = sorted({r["url"] for r in rows
+                       if re.match(r"https?://", r.get("url", "")) and not r["url"].startswith(local)})
+    broken = [f"{where(r['url'])} (linked from {where(r['parentname'])}): "
+              f"{r['result'] or r['warningstring']}" for r in internal if r.get("valid") != "True"]
+    images = [r for r in internal
+              if re.search(r"\.(png|jpe?g|gif|svg|webp)$", r["url"].split("#")[0], re.IGNORECASE)]
     return {"rows": rows, "internal": internal, "external": external, "broken": broken,
-            "bad_anchors": anchors, "images": images, "anchors": with_anchor,
-            "returncode": proc.returncode, "stderr": proc.stderr[-2000:]}
+            "images": images, "returncode": proc.returncode, "stderr": proc.stderr[-2000:]}
 
 
 class _LinksAndIds(HTMLParser):
@@ -141,11 +206,10 @@ def links():
     return run_linkchecker(SITE)
 
 
+@pytest.mark.book
 def test_every_internal_link_anchor_and_image_resolves(links):
     assert links["internal"], f"LinkChecker checked nothing: {links['stderr']}"
     assert not links["broken"], f"{len(links['broken'])} broken internal link(s): {links['broken'][:10]}"
-    assert not links["bad_anchors"], (f"{len(links['bad_anchors'])} link(s) to a missing anchor: "
-                                      f"{links['bad_anchors'][:10]}")
     anchors_checked, missing = check_anchors(SITE)
     assert not missing, f"{len(missing)} link(s) to a missing anchor: {missing[:10]}"
     EXTERNAL_LIST.parent.mkdir(parents=True, exist_ok=True)
@@ -157,9 +221,40 @@ def test_every_internal_link_anchor_and_image_resolves(links):
           f"{len(links['external'])} external listed in {EXTERNAL_LIST.relative_to(REPO)}")
 
 
+@pytest.mark.book
 def test_external_links_are_listed(links):
     assert links["external"], "no external link found: the launch buttons and credits have some"
     assert any("colab.research.google.com" in u for u in links["external"])
+
+
+PLANTED_LINKS = ('<p><a href="no-such-page.html">a planted broken link</a>'
+                 '<img src="_images/no-such-figure.png" alt="a planted missing figure">'
+                 '<a href="index.html#no-such-anchor">a planted missing anchor</a></p>')
+
+
+@pytest.mark.book
+def test_link_check_works_from_a_private_folder():
+    """The link check of a copy of the site in a folder only its owner may enter (mode 0700,
+    as ``mktemp -d`` makes it), as root too: it finds the links planted broken and nothing else."""
+    _need()
+    private = Path(tempfile.mkdtemp(prefix="ctxembed-site-"))
+    try:
+        assert stat.S_IMODE(private.stat().st_mode) == 0o700
+        site = private / "html"
+        shutil.copytree(SITE, site)
+        index = site / "index.html"
+        html = index.read_text(encoding="utf-8")
+        assert "</main>" in html, "index.html has no <main>: where would the planted links go?"
+        index.write_text(html.replace("</main>", PLANTED_LINKS + "</main>", 1), encoding="utf-8")
+        links = run_linkchecker(site)
+        assert len(links["internal"]) > 50, f"LinkChecker checked too little: {links['stderr']}"
+        broken = sorted(b.split(" ")[0] for b in links["broken"])
+        assert broken == ["_images/no-such-figure.png", "no-such-page.html"], (
+            f"from the private folder {private}, LinkChecker reported {links['broken'][:10]}: "
+            f"it should report exactly the two planted links. {links['stderr']}")
+        assert check_anchors(site)[1] == ["index.html: index.html#no-such-anchor"]
+    finally:
+        shutil.rmtree(private)
 
 
 # --------------------------------------------------------------------------- #
@@ -195,6 +290,7 @@ def page_weight(page: Path) -> int:
     return total
 
 
+@pytest.mark.book
 def test_explorer_views_are_files_loaded_lazily_not_data_in_the_page():
     _need()
     missing, inline = [], []
@@ -209,6 +305,7 @@ def test_explorer_views_are_files_loaded_lazily_not_data_in_the_page():
         "no page has an explorer view file: is ctxembed.viz.site listed in _config.yml?"
 
 
+@pytest.mark.book
 def test_every_page_weighs_at_most_1_5_mb():
     _need()
     weights = {p.relative_to(SITE).as_posix(): page_weight(p) for p in content_pages()}
@@ -221,9 +318,10 @@ def test_every_page_weighs_at_most_1_5_mb():
 # --------------------------------------------------------------------------- #
 # Figures: alt text on every image
 # --------------------------------------------------------------------------- #
-_GENERIC_ALT = re.compile(r"^\s*(figure|image|plot|chart|graph|png|img|output)?\s*\d*\s*$", re.I)
+_GENERIC_ALT = re.compile(r"^\s*(figure|image|plot|chart|graph|png|img|output)?\s*\d*\s*$", re.IGNORECASE)
 
 
+@pytest.mark.book
 def test_every_figure_has_a_meaningful_alt_text():
     _need()
     problems = []
@@ -236,7 +334,7 @@ def test_every_figure_has_a_meaningful_alt_text():
             # Sphinx falls back to the file name ("_images/ab12.png"): that is no alt text either.
             figure = "_images/" in src or src.startswith("data:")   # a notebook's figure
             if (alt is None or _GENERIC_ALT.match(alt.group(1)) or (figure and len(alt.group(1)) < 15)
-                    or re.search(r"\.(png|jpe?g|svg|webp|gif)$", alt.group(1), re.I)):
+                    or re.search(r"\.(png|jpe?g|svg|webp|gif)$", alt.group(1), re.IGNORECASE)):
                 problems.append(f"{page.relative_to(SITE)}: {src}... alt={alt.group(1) if alt else None!r}")
     # Widget views are <img> inside the embedded widget state (JSON): alt is escaped there.
     for page in content_pages():
@@ -259,35 +357,144 @@ def _toc_chapters() -> list[str]:
             if str(c.get("file", "")).startswith("chapters/")]
 
 
+@pytest.mark.book
 def test_landing_page_lists_every_chapter_with_summary_and_times():
     _need()
     html = (SITE / "index.html").read_text(encoding="utf-8")
     table = html[html.find('course-chapters'):]
     table = table[: table.find("</table>")]
     assert table, "index.html has no chapter table (the course-chapters directive)"
-    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)[1:]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.DOTALL)[1:]
     chapters = _toc_chapters()
     assert len(rows) == len(chapters), f"{len(rows)} rows for {len(chapters)} chapters in _toc.yml"
     for doc, row in zip(chapters, rows):
-        cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)]
         assert f'href="{doc}.html"' in row, f"the row for {doc} does not link to it: {row[:200]}"
         assert len(cells[1]) > 20, f"{doc}: no one-line summary ({cells[1]!r})"
         assert re.match(r"~\d+ min$", cells[2]), f"{doc}: no reading time ({cells[2]!r})"
         assert re.match(r"\d+(\.\d)? (s|min)$", cells[3]), f"{doc}: no execution time ({cells[3]!r})"
 
 
-def test_execution_record_lists_every_notebook_and_is_linked_from_instructors():
+class _Tables(HTMLParser):
+    """The tables of a page: for each, its rows; for each row, its cells' text and links."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables: list[list[list[dict]]] = []
+        self._cell: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr" and self.tables:
+            self.tables[-1].append([])
+        elif tag in ("td", "th") and self.tables and self.tables[-1]:
+            self._cell = {"text": "", "hrefs": [], "title": ""}
+            self.tables[-1][-1].append(self._cell)
+        elif self._cell is not None:
+            a = dict(attrs)
+            if tag == "a" and a.get("href"):
+                self._cell["hrefs"].append(a["href"])
+            if a.get("title"):  # <abbr title="the error"> on a failed notebook
+                self._cell["title"] += a["title"]
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell["text"] += data
+
+
+EXEC_TABLE_HEADER = ["Document", "Modified", "Method", "Run Time (s)", "Status"]
+# myst-nb's execution methods (nb_execution_mode) that mean "executed by this build's tools".
+EXEC_METHODS = {"cache", "force", "auto", "inline"}
+
+
+def execution_record(html: str) -> dict[str, dict[str, dict]]:
+    """The rows of the execution record (myst-nb's ``nb-exec-table``): {document: {column: cell}}.
+
+    Fails when the page has no table with the record's header.
+    """
+    parser = _Tables()
+    parser.feed(html)
+    for rows in parser.tables:
+        if rows and [" ".join(c["text"].split()) for c in rows[0]] == EXEC_TABLE_HEADER:
+            record = {}
+            for row in rows[1:]:
+                cells = dict(zip(EXEC_TABLE_HEADER, row))
+                record[" ".join(cells["Document"]["text"].split())] = cells
+            return record
+    pytest.fail(f"the execution record has no table with the columns {EXEC_TABLE_HEADER}")
+
+
+def execution_record_problems(html: str, documents: list[str]) -> list[str]:
+    """What is wrong in the execution record for ``documents`` (docnames such as ``chapters/01_x``):
+    each has one row that links to its page, names how it was executed, how long it ran
+    (seconds, more than zero) and when, and says it ran without an error."""
+    record = execution_record(html)
+    problems = []
+    for doc in documents:
+        row = record.get(doc)
+        if row is None:
+            problems.append(f"{doc}: no row (rows: {sorted(record)})")
+            continue
+        text = {k: " ".join(c["text"].split()) for k, c in row.items()}
+        if not any(h.split("#")[0] == f"{doc}.html" for h in row["Document"]["hrefs"]):
+            problems.append(f"{doc}: its row does not link to {doc}.html ({row['Document']['hrefs']})")
+        if text.get("Method") not in EXEC_METHODS:
+            problems.append(f"{doc}: execution method {text.get('Method')!r}, not one of {EXEC_METHODS}")
+        if not re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", text.get("Modified", "")):
+            problems.append(f"{doc}: no execution date ({text.get('Modified')!r})")
+        runtime = text.get("Run Time (s)", "")
+        if not re.fullmatch(r"\d+(\.\d+)?", runtime) or float(runtime) <= 0:
+            problems.append(f"{doc}: no run time ({runtime!r})")
+        if text.get("Status") != "✅":
+            error = row["Status"]["title"] if "Status" in row else ""
+            problems.append(f"{doc}: status {text.get('Status')!r}, not ✅: {error[:300]}")
+    return problems
+
+
+@pytest.mark.book
+def test_execution_record_lists_every_chapter_and_is_linked_from_instructors():
     _need()
     page = SITE / "execution.html"
     assert page.is_file(), "no execution record page (execution.md with {nb-exec-table})"
     html = page.read_text(encoding="utf-8")
-    for doc in _toc_chapters():
-        assert Path(doc).name in html, f"the execution record does not list {doc}"
-    assert re.search(r"(cache|force|auto)", html) and re.search(r"✅|True|ok", html)
+    problems = execution_record_problems(html, _toc_chapters())
+    assert not problems, f"the execution record is wrong for {len(problems)} chapter(s): {problems}"
+    failed = [doc for doc, row in execution_record(html).items()
+              if " ".join(row["Status"]["text"].split()) != "✅"]
+    assert not failed, f"notebooks that did not run without an error: {failed}"
     instructors = SITE / "instructors.html"
     if instructors.is_file():
         assert 'href="execution.html' in instructors.read_text(encoding="utf-8"), \
             "instructors.html does not link to the execution record"
+
+
+@pytest.mark.book
+def test_execution_record_check_finds_a_misrecorded_chapter():
+    """The check on the built record, with one chapter's row altered: no run time, a failure,
+    or no row at all (while the chapter's name is still on the page, in the navigation)."""
+    _need()
+    html = (SITE / "execution.html").read_text(encoding="utf-8")
+    doc = _toc_chapters()[-1]
+    row = re.search(rf'<tr[^>]*>(?:(?!</tr>).)*?href="{re.escape(doc)}\.html".*?</tr>', html,
+                    re.DOTALL)
+    assert row, f"no row of the execution record links to {doc}.html"
+    row = row.group(0)
+    cells = re.findall(r"<td[^>]*>.*?</td>", row, re.DOTALL)
+    assert len(cells) == len(EXEC_TABLE_HEADER), cells
+    no_time = row.replace(cells[3], re.sub(r"\d+(\.\d+)?", "-", cells[3]))
+    plants = {"no run time": html.replace(row, no_time),
+              "status": html.replace(row, row.replace("✅", "❌")),
+              "no row": html.replace(row, "")}
+    assert f"{doc}.html" in plants["no row"], "the navigation links to every chapter"
+    for what, planted in plants.items():
+        assert planted != html
+        problems = execution_record_problems(planted, _toc_chapters())
+        assert len(problems) == 1 and problems[0].startswith(f"{doc}: {what}"), (what, problems)
 
 
 def _prev_next(page: Path) -> tuple[str | None, str | None]:
@@ -295,13 +502,13 @@ def _prev_next(page: Path) -> tuple[str | None, str | None]:
     prev = re.search(r'<a class="left-prev"\s+href="([^"]+)"', html)
     nxt = re.search(r'<a class="right-next"\s+href="([^"]+)"', html)
     norm = lambda m: (page.parent / m.group(1)).resolve().relative_to(SITE.resolve()).with_suffix("").as_posix() \
-        if m else None  # noqa: E731
+        if m else None
     return norm(prev), norm(nxt)
 
 
+@pytest.mark.book
 def test_previous_next_follow_chapter_then_its_exercise_then_solutions():
     _need()
-    sys.path.insert(0, str(REPO / "lib"))
     from ctxembed.viz.site import reading_path
 
     toc = yaml.safe_load((REPO / "_toc.yml").read_text())
@@ -311,7 +518,7 @@ def test_previous_next_follow_chapter_then_its_exercise_then_solutions():
     assert all(not d.startswith("solutions/") for d in path[:first_solution])
     assert not any(d.startswith(("chapters/", "exercises/")) for d in path[first_solution:]), \
         "solutions come after every chapter and exercise"
-    number = lambda d: re.match(r"(?:chapters/|exercises/ch)(\d+)", d).group(1)  # noqa: E731
+    number = lambda d: re.match(r"(?:chapters/|exercises/ch)(\d+)", d).group(1)
     for i, doc in enumerate(path):
         if doc.startswith("exercises/ch") and any(c.startswith(f"chapters/{number(doc)}") for c in path):
             assert path[i - 1].startswith(f"chapters/{number(doc)}"), f"{doc} follows its chapter"
@@ -333,8 +540,8 @@ def _hidden_test_snippets() -> list[str]:
     snippets = []
     for master in (REPO / "instructor" / "masters").glob("*.md"):
         text = master.read_text(encoding="utf-8")
-        for block in re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```", text, re.S):
-            if not re.search(r"^hidden:\s*true", block, re.M):
+        for block in re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```", text, re.DOTALL):
+            if not re.search(r"^hidden:\s*true", block, re.MULTILINE):
                 continue
             code = block.split("# END TEST CONFIG", 1)[-1]
             code = " ".join(code.split())
@@ -358,6 +565,7 @@ def _site_text(site: Path) -> str:
     return "\n".join(parts)
 
 
+@pytest.mark.book
 def test_instructor_build_has_solutions_and_grading_but_no_hidden_tests():
     _need()
     assert list((SITE / "solutions").glob("*.html")), "the instructor build has no solution pages"
@@ -367,6 +575,7 @@ def test_instructor_build_has_solutions_and_grading_but_no_hidden_tests():
     assert not leaked, f"hidden tests published in {SITE}: {leaked[:3]}"
 
 
+@pytest.mark.book
 def test_student_build_has_no_solutions_grading_or_hidden_tests():
     _need(STUDENT_SITE)
     assert not (STUDENT_SITE / "solutions").exists(), "the student build publishes solutions/"
