@@ -7,17 +7,23 @@ What a reader of the static site relies on, for every chapter page in
 - no cell shows an error (traceback, ``Error displaying widget``);
 - every embedded widget renders, with the widget JavaScript served by the site
   itself: no request leaves the local server (CDNs, fonts, analytics...);
-- an explorer's control works without a kernel: choosing another option in a
-  Dropdown or moving a slider changes what the explorer shows;
+- every explorer's controls work without a kernel: choosing another option in a
+  Dropdown or moving a slider changes what the explorer shows, and its figures load;
 - the Binder and Colab launch buttons open the paired ``.ipynb``, not the ``.md``.
 
 The pages are served by ``http.server`` on 127.0.0.1 (random port). Every request
 to anything else is aborted and recorded, and Chromium's resolver maps every other
 host to nothing, so the pages see no network at all.
 
-Needs the built site (``tools/build.sh``) and Debian's ``chromium``
-(``tools/setup.sh --browser``); skipped with the reason when either is missing,
-except under CI (``CI=true``), where that is a failure.
+Every explorer of every executed page (chapters, exercises, solutions) is found in the
+build itself, from each page's saved widget state: the explorer checks run on exactly the
+pages whose explorers have controls, every control of every explorer is used through each
+of its options (and each pair of an explorer's controls through every combination of the
+second's options with the first's), and after each choice the view must change and its
+figures load.
+
+Needs the built site (``tools/build.sh``), Debian's ``chromium`` and axe-core
+(``tools/setup.sh --browser``); a test fails, saying how to get what is missing.
 ``CTXEMBED_SITE=/path/to/html`` checks another build (used to develop these tests).
 A control that deliberately needs a live kernel can be exempted by giving it the
 DOM class ``kernel-only`` (``widget.add_class("kernel-only")``).
@@ -27,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import re
 import shutil
@@ -36,13 +43,16 @@ from urllib.parse import urlparse
 
 import pytest
 
+try:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+except ImportError:  # the browser fixture fails, saying how to install it
+    PlaywrightTimeout = TimeoutError
+
 pytestmark = pytest.mark.book
 
 REPO = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("CTXEMBED_SITE", REPO / "_build" / "html"))
 CHROMIUM = os.environ.get("CTXEMBED_CHROMIUM", "/usr/bin/chromium")
-# Pages that must have at least one rendered widget and a working explorer (issue 2).
-EXPLORER_PAGES = ["chapters/01_static_vs_contextual.html"]
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -51,6 +61,8 @@ CHROMIUM_ARGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
 RENDER_TIMEOUT_MS = 20_000
+# How long a view may take to change after a control is used, before the control counts as dead.
+VIEW_CHANGE_TIMEOUT_MS = 3_000
 
 # Elements of a widget that are *controls* (their own text changes when used) rather
 # than the view the control switches.
@@ -73,18 +85,84 @@ def _chapter_pages() -> list[str]:
 CHAPTER_PAGES = _chapter_pages()
 
 
-def _skip_or_fail(reason: str) -> None:
-    """Skip locally; in CI (CI=true, where tools/test.sh builds and installs all) fail instead."""
-    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
 def _need_site() -> None:
     if not (SITE / "index.html").is_file():
-        _skip_or_fail(f"no built site at {SITE}: build it first with `bash tools/build.sh`")
+        pytest.fail(f"no built site at {SITE}: build it first with `bash tools/build.sh`")
     if not CHAPTER_PAGES:
         pytest.fail(f"the built site {SITE} has no chapter pages in chapters/")
+
+
+# --------------------------------------------------------------------------- #
+# The explorers of a built page, from its saved widget state
+# --------------------------------------------------------------------------- #
+# Widget models a reader operates, by ipywidgets model name: those the checks know how to use,
+# and the others, which fail the explorer check until it learns them (so none escapes it).
+USABLE_CONTROLS = {"DropdownModel": "dropdown", "IntSliderModel": "slider",
+                   "FloatSliderModel": "slider", "SelectionSliderModel": "slider"}
+OTHER_CONTROLS = {"SelectModel", "RadioButtonsModel", "ToggleButtonsModel", "ToggleButtonModel",
+                  "CheckboxModel", "ButtonModel", "SelectMultipleModel", "IntRangeSliderModel",
+                  "FloatRangeSliderModel", "FloatLogSliderModel", "SelectionRangeSliderModel",
+                  "TextModel", "IntTextModel", "FloatTextModel", "BoundedIntTextModel",
+                  "BoundedFloatTextModel", "ComboboxModel", "TagsInputModel", "PlayModel"}
+STATE_SCRIPT = re.compile(
+    r'<script type="application/vnd\.jupyter\.widget-state\+json">(.*?)</script>', re.DOTALL)
+VIEW_SCRIPT = re.compile(
+    r'<script type="application/vnd\.jupyter\.widget-view\+json">(.*?)</script>', re.DOTALL)
+
+
+def control_key(kind: str, description: str, positions: list[str]) -> str:
+    """How a control is recognised both in the saved state and on the rendered page: its kind,
+    its label and, for a dropdown, its options."""
+    return json.dumps([kind, description.strip(), positions])
+
+
+def explorer_controls(html: str) -> list[list[dict]]:
+    """For each widget view of a built page (in page order), the controls it shows a reader.
+
+    Read from the page's saved widget state: the controls reachable from the view's model
+    through its containers' children (a Stack's too), except those with the DOM class
+    ``kernel-only`` (and inside such a container). Each control: ``{"model": name,
+    "kind": "dropdown" | "slider" | None (a control the checks cannot use), "key": ...}``.
+    """
+    states = STATE_SCRIPT.findall(html)
+    models: dict = {}
+    for state in states:
+        models.update(json.loads(state)["state"])
+    explorers = []
+    for view in VIEW_SCRIPT.findall(html):
+        found, todo, seen = [], [json.loads(view)["model_id"]], set()
+        while todo:
+            model_id = todo.pop(0)
+            if model_id in seen or model_id not in models:
+                continue
+            seen.add(model_id)
+            name, state = models[model_id]["model_name"], models[model_id]["state"]
+            if "kernel-only" in state.get("_dom_classes", []):
+                continue
+            if name in USABLE_CONTROLS or name in OTHER_CONTROLS:
+                kind = USABLE_CONTROLS.get(name)
+                positions = list(state.get("_options_labels", [])) if kind == "dropdown" else []
+                found.append({"model": name, "kind": kind,
+                              "key": control_key(kind or name, state.get("description", ""), positions)})
+            todo += [c.removeprefix("IPY_MODEL_") for c in state.get("children", [])
+                     if isinstance(c, str)]
+        explorers.append(found)
+    return explorers
+
+
+def _explorer_pages() -> dict[str, list[list[dict]]]:
+    """The executed pages with at least one explorer control: {page: explorer_controls}."""
+    pages = {}
+    for path in CHAPTER_PAGES:
+        explorers = explorer_controls((SITE / path).read_text(encoding="utf-8"))
+        if any(explorers):
+            pages[path] = explorers
+    return pages
+
+
+EXPLORERS = _explorer_pages()
+EXPLORER_PAGES = sorted(EXPLORERS)
+NO_EXPLORER_PAGE = "(no page with an explorer in the build)"
 
 
 # --------------------------------------------------------------------------- #
@@ -113,12 +191,12 @@ def server():
 def browser():
     _need_site()
     if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
-        _skip_or_fail(f"{CHROMIUM} not found: install it with `bash tools/setup.sh --browser` "
-                      "(Debian package chromium)")
+        pytest.fail(f"{CHROMIUM} not found: install it with `bash tools/setup.sh --browser` "
+                    "(Debian package chromium)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _skip_or_fail("playwright is missing: pip install -e '.[dev]'")
+        pytest.fail("playwright is missing: pip install -e '.[dev]'")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
@@ -130,7 +208,9 @@ def browser():
 class LoadedPage:
     """A page loaded with every non-local request blocked and recorded."""
 
-    def __init__(self, browser, server: str, path: str, *, dark: bool = False):
+    def __init__(self, browser, server: str, path: str, *, dark: bool = False,
+                 body: str | None = None):
+        """``body``: the HTML to serve for ``path`` instead of the file (a page made by a test)."""
         self.path = path
         self.blocked: list[str] = []      # requests that tried to leave the local server
         self.failed: list[str] = []       # local requests that failed or returned >= 400
@@ -146,7 +226,9 @@ class LoadedPage:
 
         def route(r):
             url = r.request.url
-            if urlparse(url).netloc == origin:
+            if body is not None and url == f"{server}/{path}":
+                r.fulfill(body=body, content_type="text/html; charset=utf-8")
+            elif urlparse(url).netloc == origin:
                 r.continue_()
             else:
                 self.blocked.append(url)
@@ -175,9 +257,23 @@ class LoadedPage:
                 self.page.wait_for_function(
                     "() => document.querySelectorAll('.cell_output .jupyter-widgets').length > 0",
                     timeout=RENDER_TIMEOUT_MS)
-            except Exception:  # playwright's TimeoutError: the tests report what is missing
+            except PlaywrightTimeout:  # the tests report what is missing
                 self.render_timeout = True
             self.page.wait_for_timeout(500)  # let the other views and their images settle
+
+    def wait_for_every_view(self) -> str | None:
+        """Wait until every widget view of the page has rendered; what is missing, or None."""
+        try:
+            self.page.wait_for_function(
+                """() => Array.from(document.querySelectorAll(
+                       'script[type="application/vnd.jupyter.widget-view+json"]'))
+                     .every(s => s.previousElementSibling?.classList.contains('widget-subarea')
+                                 && s.previousElementSibling.querySelector('.jupyter-widgets'))""",
+                timeout=RENDER_TIMEOUT_MS)
+        except PlaywrightTimeout:
+            return (f"{self.path}: not every widget view rendered within "
+                    f"{RENDER_TIMEOUT_MS // 1000} s. {_describe(self)}")
+        return None
 
     def close(self):
         self.context.close()
@@ -224,14 +320,12 @@ async () => {
 }
 """
 
-# The "view" of the cell output that holds a control: what is visible in it except the
-# controls themselves (image sources and text), so using a control that switches
-# nothing does not count as a change.
+# What an explorer shows, except its controls: the visible text, image sources and canvases
+# under its root, so using a control that switches nothing does not count as a change.
 VIEW_SIGNATURE_JS = """
-(control, controlSelector) => {
-    const scope = control.closest('.cell_output') || control.closest('.output') || document.body;
+(root, controlSelector) => {
     const parts = [];
-    const walker = document.createTreeWalker(scope, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
         const el = node.nodeType === Node.TEXT_NODE ? node.parentElement : node;
         if (!el || el.closest(controlSelector)) continue;
@@ -249,35 +343,147 @@ VIEW_SIGNATURE_JS = """
 }
 """
 
+# The visible dropdowns and sliders under an explorer's root, in page order, except those
+# marked kernel-only; each element is tagged with an id that lasts as long as the element.
+LIST_CONTROLS_JS = """
+(root) => {
+    window.__ctxControlCount = window.__ctxControlCount || 0;
+    const found = [];
+    for (const el of root.querySelectorAll('.widget-dropdown select, .widget-slider .noUi-handle')) {
+        if (el.closest('.kernel-only') || !el.checkVisibility()) continue;
+        if (!el.dataset.ctxControl) el.dataset.ctxControl = String(++window.__ctxControlCount);
+        const box = el.closest('.widget-dropdown, .widget-slider');
+        const label = box.querySelector('.widget-label');
+        const description = label ? label.textContent : '';
+        if (el.tagName === 'SELECT') {
+            found.push({id: el.dataset.ctxControl, kind: 'dropdown', description,
+                        positions: Array.from(el.options).map(o => decodeURIComponent(o.dataset.value)),
+                        index: el.selectedIndex});
+        } else {
+            found.push({id: el.dataset.ctxControl, kind: 'slider', description, positions: [],
+                        index: Number(el.getAttribute('aria-valuenow'))});
+        }
+    }
+    return found;
+}
+"""
 
-def _controls(page):
-    """Dropdowns and sliders of rendered widgets, except those marked kernel-only."""
-    found = []
-    for kind, selector in (("dropdown", ".widget-dropdown select"),
-                           ("slider", ".widget-slider .noUi-handle")):
-        loc = page.locator(f".cell_output .jupyter-widgets {selector}")
-        for i in range(loc.count()):
-            el = loc.nth(i)
-            if el.evaluate("e => !!e.closest('.kernel-only')") or not el.is_visible():
-                continue
-            found.append((kind, i, el))
-    return found
+# The visible images under an explorer's root that did not load (each brought into view and
+# given up to 5 s first: the views are loaded lazily).
+BROKEN_IMAGES_JS = """
+async (root) => {
+    const imgs = Array.from(root.querySelectorAll('img')).filter(img => img.checkVisibility());
+    for (const img of imgs) {
+        if (img.complete && img.naturalWidth > 0) continue;
+        img.scrollIntoView({block: 'center'});
+        await new Promise(done => {
+            if (img.complete && img.naturalWidth > 0) return done();
+            img.addEventListener('load', done, {once: true});
+            img.addEventListener('error', done, {once: true});
+            setTimeout(done, 5000);
+        });
+    }
+    return imgs.filter(img => !(img.complete && img.naturalWidth > 0))
+               .map(img => (img.currentSrc || img.getAttribute('src') || '').slice(0, 100));
+}
+"""
+
+# Each control is used through all its options; while one option of a control is chosen, the
+# controls after it (those nested in its view and its later siblings) are used through all
+# theirs too: every pair of an explorer's controls, not every combination of three or more.
+MAX_NESTING = 1
 
 
-def _use_control(page, kind: str, el) -> str:
-    """Choose another option / move the slider one step; return what was done."""
-    if kind == "dropdown":
-        n = el.locator("option").count()
-        current = el.evaluate("e => e.selectedIndex")
-        target = (current + 1) % n
-        el.select_option(index=target)
-        return f"chose option {target} of {n}"
-    el.focus()
-    before = el.get_attribute("aria-valuenow")
-    el.press("ArrowRight")
-    if el.get_attribute("aria-valuenow") == before:  # already at the maximum
-        el.press("ArrowLeft")
-    return f"moved from {before} to {el.get_attribute('aria-valuenow')}"
+class ExplorerRun:
+    """Uses every control of one rendered explorer, as a reader would, and records what fails.
+
+    ``root`` is the explorer's rendered element (the ``div.widget-subarea`` that html-manager
+    puts before the view's ``<script>``). After each choice the explorer's view must change
+    within ``VIEW_CHANGE_TIMEOUT_MS`` and every image it shows must load.
+    """
+
+    def __init__(self, page, root, name: str):
+        self.page, self.root, self.name = page, root, name
+        self.used: set[str] = set()     # control_key of every control used
+        self.choices = 0
+        self.dead: list[str] = []
+        self.broken_images: list[str] = []
+
+    def run(self) -> ExplorerRun:
+        self._walk(after=None, depth=0, context="")
+        return self
+
+    def _controls(self) -> list[dict]:
+        return self.root.evaluate(LIST_CONTROLS_JS)
+
+    def _signature(self) -> str:
+        return self.root.evaluate(VIEW_SIGNATURE_JS, CONTROL_SELECTOR)
+
+    def _walk(self, after: str | None, depth: int, context: str) -> None:
+        """Use the controls after the one with id ``after`` (all when None), in page order."""
+        done = 0
+        while True:
+            controls = self._controls()
+            ids = [c["id"] for c in controls]
+            if after is not None:
+                controls = controls[ids.index(after) + 1:] if after in ids else []
+            if done >= len(controls):
+                return
+            self._cycle(controls[done], depth, context)
+            done += 1
+
+    def _cycle(self, control: dict, depth: int, context: str) -> None:
+        """Use ``control`` through all its positions and back to where it was; ``context``
+        says which choices of other controls hold meanwhile."""
+        self.used.add(control_key(control["kind"], control["description"], control["positions"]))
+        name = control["description"].strip() or control["kind"]
+        if control["kind"] == "dropdown":
+            start, n = control["index"], len(control["positions"])
+            for k in range(1, n + 1) if n > 1 else ():
+                target = (start + k) % n
+                what = f"{name} = {control['positions'][target][:60]!r}"
+                if not self._use(control, lambda el, i=target: el.select_option(index=i),
+                                 context + what):
+                    self._element(control).select_option(index=start)
+                    return
+                if depth < MAX_NESTING and target != start:
+                    self._walk(after=control["id"], depth=depth + 1, context=f"{context}{what}, then ")
+            return
+        # A slider, by keyboard: up to its maximum, down to its minimum, up to where it started.
+        start = control["index"]
+        for key, bound, stop in (("ArrowRight", "aria-valuemax", None),
+                                 ("ArrowLeft", "aria-valuemin", None),
+                                 ("ArrowRight", "aria-valuemax", start)):
+            while True:
+                value = float(self._element(control).get_attribute("aria-valuenow"))
+                if value == float(self._element(control).get_attribute(bound)) or value == stop:
+                    break
+                what = f"{name} moved from {value}"
+                if not self._use(control, lambda el, k=key: el.press(k), context + what):
+                    return
+                now = float(self._element(control).get_attribute("aria-valuenow"))
+                if depth < MAX_NESTING and not (stop is not None and now == start):
+                    self._walk(after=control["id"], depth=depth + 1,
+                               context=f"{context}{name} = {now:g}, then ")
+
+    def _element(self, control: dict):
+        return self.root.query_selector(f'[data-ctx-control="{control["id"]}"]')
+
+    def _use(self, control: dict, act, what: str) -> bool:
+        """Act on the control; False (and a record of it) when the view did not change."""
+        before = self._signature()
+        act(self._element(control))
+        self.choices += 1
+        try:
+            self.page.wait_for_function(
+                f"([root, before, selector]) => ({VIEW_SIGNATURE_JS})(root, selector) !== before",
+                arg=[self.root, before, CONTROL_SELECTOR], timeout=VIEW_CHANGE_TIMEOUT_MS)
+        except PlaywrightTimeout:
+            self.dead.append(f"{self.name}: {what} changed nothing")
+            return False
+        self.broken_images += [f"{self.name}, {what}: {src}"
+                               for src in self.root.evaluate(BROKEN_IMAGES_JS)]
+        return True
 
 
 def _describe(page: LoadedPage) -> str:
@@ -285,14 +491,77 @@ def _describe(page: LoadedPage) -> str:
             f"page errors: {page.page_errors[:3]}; console errors: {page.console_errors[:3]}")
 
 
+def check_explorers(page: LoadedPage, explorers: list[list[dict]]) -> tuple[list[str], list]:
+    """Use every control of every explorer of a loaded page (:class:`ExplorerRun`).
+
+    ``explorers``: :func:`explorer_controls` of the page's HTML. Returns the problems found and
+    the runs. Every control the saved state puts in an explorer must have been used.
+    """
+    problems = []
+    missing_views = page.wait_for_every_view()
+    if missing_views:
+        problems.append(missing_views)
+    scripts = page.page.query_selector_all('script[type="application/vnd.jupyter.widget-view+json"]')
+    if len(scripts) != len(explorers):
+        problems.append(f"{len(scripts)} widget views on the page, {len(explorers)} in its HTML")
+    runs = []
+    for number, (script, controls) in enumerate(zip(scripts, explorers), start=1):
+        if not controls:
+            continue
+        first = json.loads(controls[0]["key"])[1] or controls[0]["model"]
+        name = f"explorer {number} ({first!r}...)"
+        unusable = sorted({c["model"] for c in controls if c["kind"] is None})
+        if unusable:
+            problems.append(f"{name} has controls the check does not know how to use: {unusable} "
+                            "(teach ExplorerRun, tests/test_site.py)")
+            continue
+        root = script.evaluate_handle(
+            "s => s.previousElementSibling?.classList.contains('widget-subarea')"
+            " ? s.previousElementSibling : null").as_element()
+        if root is None:
+            problems.append(f"{name} did not render")
+            continue
+        root.scroll_into_view_if_needed()
+        run = ExplorerRun(page.page, root, name).run()
+        runs.append(run)
+        problems += run.dead + [f"an image did not load: {b}" for b in run.broken_images]
+        unused = [json.loads(k)[:2] for k in sorted({c["key"] for c in controls} - run.used)]
+        if unused:
+            problems.append(f"{name}: controls in the saved state that were never shown or used: "
+                            f"{unused[:5]}")
+    return problems, runs
+
+
 # --------------------------------------------------------------------------- #
 # The tests
 # --------------------------------------------------------------------------- #
-def test_chapter_pages_are_built():
+# A call that makes an explorer, in a code line (not a comment) of a page's source.
+EXPLORER_CALL = re.compile(r"^[^#\n]*\b(view_switcher|linked_stack|\w+_explorer)\(", re.MULTILINE)
+
+
+def _source_code(page: str) -> str:
+    """The code cells of the source of a built page (``chapters/x.html``: ``chapters/x.md``)."""
+    stem = REPO / Path(page).with_suffix("")
+    md, nb = stem.with_suffix(".md"), stem.with_suffix(".ipynb")
+    if md.is_file():
+        return "\n".join(re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```", md.read_text(encoding="utf-8"),
+                                    re.DOTALL))
+    if nb.is_file():
+        cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+        return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    return ""
+
+
+def test_every_page_whose_code_makes_an_explorer_has_one_in_the_build():
+    """The explorer checks run on the pages found in the build; none may be missing from it."""
     _need_site()
-    assert CHAPTER_PAGES
-    for required in EXPLORER_PAGES:
-        assert (SITE / required).is_file(), f"{required} is missing from the built site {SITE}"
+    assert EXPLORER_PAGES, (f"no page of the build {SITE} has an explorer with a control in its "
+                            "saved widget state: were the chapters executed with their explorers?")
+    making = [p for p in CHAPTER_PAGES if EXPLORER_CALL.search(_source_code(p))]
+    assert any(p.startswith("chapters/") for p in making), "no chapter's code makes an explorer?"
+    missing = sorted(set(making) - set(EXPLORER_PAGES))
+    assert not missing, (f"these pages' code makes an explorer, but their built page has no "
+                         f"explorer control in its saved widget state: {missing}")
 
 
 @pytest.mark.parametrize("path", CHAPTER_PAGES or ["(no chapter pages)"])
@@ -350,29 +619,67 @@ def test_every_widget_renders(pages, path):
     assert unrendered == 0, f"{path}: {unrendered} widget view(s) did not render. {_describe(page)}"
 
 
-@pytest.mark.parametrize("path", CHAPTER_PAGES or ["(no chapter pages)"])
-def test_explorer_controls_change_the_view(pages, path):
+@pytest.mark.parametrize("path", EXPLORER_PAGES or [NO_EXPLORER_PAGE])
+def test_every_explorer_control_changes_the_view_and_its_figures_load(pages, path):
+    assert path != NO_EXPLORER_PAGE, (
+        f"no page of the build {SITE} has an explorer with a control: build the site with "
+        "`bash tools/build.sh` (the chapters' explorers are in their saved widget state)")
     page = pages(path)
-    controls = _controls(page.page)
-    if path in EXPLORER_PAGES:
-        assert controls, f"{path} has no explorer control (Dropdown or slider) on the static page"
-    if not controls:
-        pytest.skip(f"{path} has no Dropdown or slider")
-    dead = []
-    for kind, i, el in controls:
-        before = el.evaluate(VIEW_SIGNATURE_JS, CONTROL_SELECTOR)
-        action = _use_control(page.page, kind, el)
-        page.page.wait_for_timeout(250)
-        after = el.evaluate(VIEW_SIGNATURE_JS, CONTROL_SELECTOR)
-        if after == before:
-            dead.append(f"{kind} #{i} ({action})")
-    assert not dead, (
-        f"{path}: using these controls changed nothing on the static page: {dead}. Link them "
-        "client-side (widgets.jslink to a Stack of precomputed views), or mark a control that "
-        "needs a live kernel with .add_class('kernel-only').")
+    problems, runs = check_explorers(page, EXPLORERS[path])
+    print(f"\n{path}: {len(runs)} explorer(s), {sum(len(r.used) for r in runs)} controls, "
+          f"{sum(r.choices for r in runs)} choices made")
+    advice = ("Link each control client-side (widgets.jslink to a Stack of precomputed views, "
+              "ctxembed.viz.explorers.linked_stack), or mark a control that needs a live kernel "
+              "with .add_class('kernel-only').")
+    assert not problems, (
+        f"{path}: {len(problems)} problem(s) using the explorers on the static page: {problems[:8]}"
+        + (f". {advice}" if any(p.endswith("changed nothing") for p in problems) else ""))
     assert not page.page_errors, f"{path}: JavaScript errors: {page.page_errors}"
     assert not page.blocked, f"{path}: using the controls tried to reach the network: {page.blocked}"
     assert not page.failed, f"{path}: using the controls made local requests fail: {page.failed}"
+
+
+def _widget_page(views) -> str:
+    """A page like a built chapter's, showing ``views`` (ipywidgets) with the site's widget JS."""
+    from ipywidgets.embed import embed_data
+
+    data = embed_data(views=views)
+    outputs = "".join(
+        '<div class="cell_output"><script type="application/vnd.jupyter.widget-view+json">'
+        f"{json.dumps(spec)}</script></div>" for spec in data["view_specs"])
+    return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>explorers</title>"
+            '<script type="application/vnd.jupyter.widget-state+json">'
+            f"{json.dumps(data['manager_state'])}</script></head>"
+            f"<body><main>{outputs}</main>"
+            '<script src="../_static/widgets/lazy.js"></script></body></html>')
+
+
+def test_the_explorer_check_finds_a_control_that_changes_nothing(browser, server):
+    """On a page made here: a dropdown and a slider linked to their views pass (through every
+    option and position), a dropdown not linked to its views is reported, and nothing else."""
+    import ipywidgets as widgets
+    from ctxembed.viz.explorers import linked_stack
+
+    def views(label: str, n: int) -> list:
+        return [widgets.HTML(f"<p>{label}: view {i}</p>") for i in range(n)]
+
+    linked = widgets.Dropdown(options=["a", "b", "c"], description="linked")
+    slider = widgets.IntSlider(min=0, max=2, description="slider")
+    unlinked = widgets.Dropdown(options=["x", "y"], description="unlinked")
+    html = _widget_page([
+        widgets.VBox([linked, linked_stack(linked, views("linked", 3))]),
+        widgets.VBox([slider, linked_stack(slider, views("slider", 3))]),
+        widgets.VBox([unlinked, widgets.Stack(views("unlinked", 2), selected_index=0)]),
+    ])
+    explorers = explorer_controls(html)
+    assert [[c["kind"] for c in e] for e in explorers] == [["dropdown"], ["slider"], ["dropdown"]]
+    page = LoadedPage(browser, server, "chapters/explorer-check.html", body=html)
+    try:
+        problems, runs = check_explorers(page, explorers)
+    finally:
+        page.close()
+    assert problems == ["explorer 3 ('unlinked'...): unlinked = 'y' changed nothing"], problems
+    assert [r.choices for r in runs] == [3, 4, 1], "a, b, c; 0 to 2 and back; x to y"
 
 
 LAUNCH_HOSTS = {"binder": "mybinder.org", "colab": "colab.research.google.com"}
@@ -415,7 +722,8 @@ ALL_PAGES = _all_pages() if SITE.is_dir() else []
 def axe_violations(page, selector_context=None) -> list[dict]:
     """axe-core's violations on a loaded playwright page: [{id, impact, help, nodes: [target]}]."""
     if not AXE_JS.is_file():
-        _skip_or_fail(f"{AXE_JS} is missing: run `bash tools/setup.sh --browser` (npm ci in tools/site-checks)")
+        pytest.fail(f"{AXE_JS} is missing: run `bash tools/setup.sh --browser` "
+                    "(npm ci in tools/site-checks)")
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE_JS))
     result = page.evaluate(
@@ -469,8 +777,7 @@ SEARCH_TERMS = {"WordPiece": "chapters/03_bert", "biLM": "chapters/02_elmo", "Gl
 @pytest.mark.parametrize("term", sorted(SEARCH_TERMS))
 def test_search_finds_chapter_terms_offline(browser, server, term):
     want = SEARCH_TERMS[term]
-    if not (SITE / f"{want}.html").is_file():
-        pytest.skip(f"{want} is not in this build")
+    assert (SITE / f"{want}.html").is_file(), f"{want} is not in the build {SITE}"
     page = LoadedPage(browser, server, f"search.html?q={term}")
     try:
         page.page.wait_for_selector("#search-results ul.search li a", timeout=RENDER_TIMEOUT_MS)
