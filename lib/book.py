@@ -23,7 +23,8 @@ True
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 GLUED: dict[str, Any] = {}   # every value glued in this kernel, also when myst-nb is absent
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 import functools
 import re
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from gensim.models import KeyedVectors
@@ -88,9 +88,10 @@ def train_word2vec(sentences: Sequence[Sequence[str]], *, vector_size: int = 100
                    seed: int = 0, workers: int = 1):
     """Train a skip-gram word2vec with gensim on tokenised sentences.
 
-    ``workers=1`` with a fixed ``seed`` makes it reproducible across processes
-    (gensim seeds each word's initial vector with ``hash(word)``, which Python
-    randomises per process, so a stable CRC32 hash is passed instead).
+    ``workers=1`` with a fixed ``seed`` makes it reproducible across processes: gensim 4
+    draws the initial vectors from ``seed``. A stable CRC32 ``hashfxn`` is passed too, for
+    the gensim code paths that still seed a word's vector with ``hash(word)``, which Python
+    randomises per process.
 
     Returns
     -------

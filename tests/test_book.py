@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 import pytest
-
 from ctxembed import book
 
 
@@ -19,7 +18,7 @@ def test_glue_works_without_myst_nb(monkeypatch, capsys):
 
 
 def test_claim_fails_with_the_sentence_to_rewrite():
-    book.claim(2 > 1, "two is more than one")
+    book.claim(len("two") > 1, "'two' has more than one letter")
     with pytest.raises(book.ClaimError, match="the river bank is closest"):
         book.claim(False, "the river bank is closest")
 
@@ -65,9 +64,8 @@ def test_quiz_embeds_questions_and_answers_in_the_output(ipython_shell):
 
 def test_quiz_never_loads_mathjax_from_a_cdn(ipython_shell):
     """The site works offline: the self-check must not fetch MathJax from jsdelivr."""
-    from IPython.utils.capture import capture_output
-
     from ctxembed.book import mc, quiz
+    from IPython.utils.capture import capture_output
 
     with capture_output() as shown:
         quiz([mc("2 + 2?", {"4": "Right.", "5": "No."}, correct="4")])

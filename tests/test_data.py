@@ -16,13 +16,13 @@ def test_split_is_fixed_by_synset_name():
 
 
 # --------------------------------------------------------------------------- the fast reader
-import pytest  # noqa: E402
+import pytest
+from ctxembed.data.corpus import load_corpus
+from ctxembed.data.senses import sense_labelled_dataset, wordnet_usages
+from ctxembed.data.wordnet import load_wordnet, synset_texts, wordnet_texts
 
-from ctxembed.data.corpus import load_corpus  # noqa: E402
-from ctxembed.data.senses import sense_labelled_dataset, wordnet_usages  # noqa: E402
-from ctxembed.data.wordnet import load_wordnet, synset_texts, wordnet_texts  # noqa: E402
 
-
+@pytest.mark.slow
 def test_fast_reader_gives_what_nltk_gives():
     """Same order, names, lemmas, definitions and examples as NLTK's synsets (every 40th, all POS)."""
     wn = load_wordnet()

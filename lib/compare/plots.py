@@ -7,7 +7,7 @@ matrices use ``cividis``.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -78,7 +78,7 @@ def sense_matrices(matrices: Mapping[str, pd.DataFrame], *, title: str = ""):
     """One sense-by-sense heatmap per model (cividis, own colour scale per panel, values printed)."""
     fig, axes = plt.subplots(1, len(matrices), figsize=(3.0 * len(matrices), 3.0), squeeze=False)
     for ax, (model, M) in zip(axes[0], matrices.items()):
-        im = ax.imshow(M.to_numpy(), cmap="cividis")
+        ax.imshow(M.to_numpy(), cmap="cividis")
         ax.set_xticks(range(len(M)), M.columns, rotation=45, ha="right", fontsize=8)
         ax.set_yticks(range(len(M)), M.index, fontsize=8)
         lo, hi = float(M.to_numpy().min()), float(M.to_numpy().max())

@@ -28,8 +28,8 @@ Example
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import pandas as pd
 
@@ -184,8 +184,9 @@ def recommend(facts: Mapping[str, ModelFacts], margin: float = 0.10) -> list[tup
         small = min(readers, key=lambda f: f.parameters)
         if small.name != best.name:
             out.append(("a small model that still reads context", small.name,
-                        f"fewest parameters ({small.parameters / 1e6:.1f}M) among contextual models at "
-                        f"least {100 * margin:.0f} points above chance ({small.sense_accuracy:.0%})"))
+                        (f"fewest parameters ({small.parameters / 1e6:.1f}M) among contextual "
+                         f"models at least {100 * margin:.0f} points above chance "
+                         f"({small.sense_accuracy:.0%})")))
     fastest = max(f.words_per_second for f in fs)
     quick = [f for f in fs if f.words_per_second * 10 >= fastest]     # same order of magnitude
     fast = min(quick, key=lambda f: (round(f.oov_rate, 4), -f.words_per_second))
@@ -193,12 +194,12 @@ def recommend(facts: Mapping[str, ModelFacts], margin: float = 0.10) -> list[tup
     speedup = f", {fast.words_per_second / slowest_ctx:,.0f}x the slowest contextual model" \
         if slowest_ctx and not fast.contextual else ""
     out.append(("huge volumes, word-type questions (similar words, analogies)", fast.name,
-                f"{fast.words_per_second:,.0f} words/s{speedup}, and the fewest unknown words "
-                f"({fast.oov_rate:.1%}) among the fastest models"))
+                (f"{fast.words_per_second:,.0f} words/s{speedup}, and the fewest unknown words "
+                 f"({fast.oov_rate:.1%}) among the fastest models")))
     rare = min(fs, key=lambda f: (round(f.oov_rate, 4), -f.sense_accuracy))
     out.append(("rare and unseen words", rare.name,
-                f"lowest out-of-vocabulary rate ({rare.oov_rate:.1%}) and, among those, the "
-                f"highest sense accuracy"))
+                (f"lowest out-of-vocabulary rate ({rare.oov_rate:.1%}) and, among those, the "
+                 "highest sense accuracy")))
     return out
 
 

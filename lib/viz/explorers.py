@@ -20,11 +20,11 @@ from __future__ import annotations
 import base64
 import html
 import io
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
-
 
 # Each view's image travels inside the page's embedded widget state (base64), so its size is
 # the page's weight: lossless WebP is about a third of the PNG at the same resolution.
