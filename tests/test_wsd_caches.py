@@ -156,16 +156,24 @@ def test_the_vector_cache_key_changes_with_the_libraries(monkeypatch, library):
         caching.code_version.cache_clear()
 
 
-def test_code_version_reads_the_modules_source(tmp_path, monkeypatch):
-    (tmp_path / "wsd_probe_module.py").write_text("X = 1\n")
+def test_code_version_changes_with_the_code_not_its_documentation(tmp_path, monkeypatch):
+    module = tmp_path / "wsd_probe_module.py"
     monkeypatch.syspath_prepend(str(tmp_path))
     importlib.invalidate_caches()
-    caching.code_version.cache_clear()
-    before = caching.code_version(("wsd_probe_module",))
-    (tmp_path / "wsd_probe_module.py").write_text("X = 2\n")
-    caching.code_version.cache_clear()
-    assert caching.code_version(("wsd_probe_module",)) != before
-    caching.code_version.cache_clear()
+
+    def version(source):
+        module.write_text(source)
+        caching.code_version.cache_clear()
+        return caching.code_version(("wsd_probe_module",))
+
+    try:
+        first = version('"""A module."""\ndef f(x):\n    """Twice x."""\n    return 2 * x\n')
+        assert version('"""Doubling."""\ndef f(x):  # note\n    """2x."""\n\n    return 2 * x\n') \
+            == first
+        assert version('"""A module."""\ndef f(x):\n    """Twice x."""\n    return 3 * x\n') \
+            != first
+    finally:
+        caching.code_version.cache_clear()
 
 
 # --------------------------------------------------------------------------- a word's fit

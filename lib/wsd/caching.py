@@ -2,9 +2,10 @@
 
 Every cached file is named by a hash of everything its content depends on: the inputs
 (model, sentences, words, layer choice, the sense-labelled data a system was fitted on)
-and the code that computed it (:func:`code_version`: the source of the modules involved
-and the versions of the libraries they call). Change any of them and the result is
-computed afresh; nothing is bumped by hand, and an old result is never read for new code.
+and the code that computed it (:func:`code_version`: the code of the modules involved,
+docstrings and comments aside, and the versions of the libraries they call). Change any of
+them and the result is computed afresh; nothing is bumped by hand, and an old result is never
+read for new code.
 
 The folder is ``$CTXEMBED_WSD_CACHE`` when set, else ``$CTXEMBED_CACHE/wsd``, else ``wsd``
 beside the course's NLTK data (``~/.cache/ctxembed/wsd``). :func:`cache_folder` points it
@@ -19,6 +20,7 @@ Example
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import functools
 import hashlib
@@ -65,10 +67,19 @@ def digest(payload, length: int = 20) -> str:
 
 
 def _source(module: str) -> bytes:
+    """What ``module`` computes: its syntax tree without docstrings (comments, layout and
+    documentation do not change a result, so editing them keeps the caches)."""
     spec = util.find_spec(module)
     if spec is None or not spec.origin:
         raise ModuleNotFoundError(f"No source for {module!r}: is the course installed?")
-    return Path(spec.origin).read_bytes()
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                and body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree).encode()
 
 
 def _library_version(name: str) -> str:
@@ -80,8 +91,9 @@ def _library_version(name: str) -> str:
 
 @functools.cache
 def code_version(modules: tuple = (), libraries: tuple = ()) -> str:
-    """A hash of the source of ``modules`` (dotted names) and the installed versions of
-    ``libraries`` (distribution names): a cache key part that changes with the code."""
+    """A hash of the code of ``modules`` (dotted names; docstrings and comments left out) and
+    the installed versions of ``libraries`` (distribution names): a cache key part that
+    changes with the code."""
     h = hashlib.sha1()
     for name in modules:
         h.update(f"{name}\0".encode() + _source(name) + b"\0")
