@@ -88,7 +88,6 @@ def test_words_outside_the_evaluation_get_a_clear_error():
         evaluate_wordnet(words=["bank", "blorptastic"])
 
 
-@pytest.mark.slow
 def test_unknown_sense_flag_has_useful_precision_and_recall(words):
     r = unknown_sense_evaluation(words=words)
     assert set(r.scores.lemma) == set(words)
@@ -111,7 +110,6 @@ def test_word_in_context_pairs_are_balanced_and_split_by_word():
     assert (diff.sense_a != diff.sense_b).all()
 
 
-@pytest.mark.slow
 def test_word_in_context_contextual_cosines_separate_the_senses(words):
     """On the sample's pairs: the cosine of a word's two contextual vectors ranks same-sense
     pairs above different-sense pairs (ROC AUC), better than static vectors."""

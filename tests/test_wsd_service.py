@@ -22,7 +22,7 @@ from ctxembed.wsd.__main__ import main as module_main
 from ctxembed.wsd.caching import cache_folder
 from ctxembed.wsd.server import DEFAULT_PORT, serve
 
-START_TIMEOUT_S = 240
+START_TIMEOUT_S = 120
 
 
 @pytest.fixture(scope="module", autouse=True)
