@@ -427,3 +427,12 @@ def test_the_folder_is_kept_under_its_size_limit(tmp_path, monkeypatch):
         caching.touch(tmp_path / "f0.bin")                  # just used: kept
         caching.store(tmp_path / "new.bin", lambda t: t.write_bytes(b"x" * 100))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f0.bin", "new.bin"]
+
+
+def test_switching_folders_forgets_what_was_read_from_the_old_one(tmp_path):
+    inventory.wordnet_inventory()
+    default_system()
+    evaluation.wordnet_wsd_data()
+    with cache_folder(tmp_path / "other"):
+        for module, name in caching.IN_MEMORY:
+            assert getattr(importlib.import_module(module), name).cache_info().currsize == 0

@@ -26,6 +26,7 @@ import functools
 import hashlib
 import json
 import os
+import sys
 from importlib import metadata, util
 from pathlib import Path
 
@@ -148,15 +149,20 @@ def _limit_size(folder: Path, keep: Path) -> None:
                 total -= size
 
 
-def clear_memory() -> None:
-    """Forget what this process read from the caches (the next call reads the folder again)."""
-    from .evaluation import _wordnet_wsd_data
-    from .inventory import wordnet_inventory
-    from .wordnet_system import _default_system
+#: What the package keeps in memory from the cache folder: (module, lru-cached function).
+IN_MEMORY = (("ctxembed.wsd.inventory", "wordnet_inventory"),
+             ("ctxembed.wsd.wordnet_system", "_default_system"),
+             ("ctxembed.wsd.evaluation", "_wordnet_wsd_data"))
 
-    for cached in (wordnet_inventory, _default_system, _wordnet_wsd_data, code_version,
-                   wordnet_version):
-        cached.cache_clear()
+
+def clear_memory() -> None:
+    """Forget what this process read from the caches (the next call reads the folder again).
+    A module not imported yet holds nothing (and is not imported: it imports this one)."""
+    for module, name in IN_MEMORY:
+        if module in sys.modules:
+            getattr(sys.modules[module], name).cache_clear()
+    code_version.cache_clear()
+    wordnet_version.cache_clear()
 
 
 @contextlib.contextmanager
