@@ -20,6 +20,8 @@ where its code lives:
 ``ctxembed.book``         page helpers: ``glue`` (also off the book), ``claim``, ``quiz``
 ``ctxembed.compare``      static vs ELMo vs BERT measured: sense separation, contextuality
                           per layer (Ethayarajh 2019), the summary table (chapter 5)
+``ctxembed.evaluation``   confidence intervals, paired comparisons of two systems, seed
+                          summaries, dev/test selection (chapters 3 to 5; numpy and scipy only)
 ========================  ==================================================================
 
 Dependencies run one way: ``core`` and ``data`` import nothing else of the course,
