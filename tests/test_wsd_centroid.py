@@ -1,7 +1,13 @@
-import ctxembed
 import numpy as np
+
+import ctxembed
 from ctxembed.data.polysemy import SHOWCASE_WORDS, polysemy_sentences
-from ctxembed.wsd import NearestSenseCentroid, chance_accuracy, leave_one_out_accuracy
+from ctxembed.wsd import (
+    NearestSenseCentroid,
+    chance_accuracy,
+    leave_one_out_accuracy,
+    leave_one_out_scores,
+)
 
 
 def test_curated_sentences_cover_the_showcase_words_and_contain_their_word():
@@ -41,3 +47,18 @@ def test_one_tie_rule_random_among_tied_senses():
     assert clf.predict(np.ones((5, 3))) == NearestSenseCentroid(0).fit(X, senses).predict(
         np.ones((5, 3)))                                  # reproducible
     assert leave_one_out_accuracy(X, senses) == 0.5 == chance_accuracy(senses)
+
+
+def test_leave_one_out_scores_are_each_uses_credit_with_its_own_word_only():
+    # Two words share one space. Use 0 of "x" is nearest the other word's sense "q", which must
+    # not count: only its own word's senses compete. Use 4 of "x" ties between p and q (1/2).
+    X = np.array([[1.0, 0.0], [1.0, 0.1], [0.0, 1.0], [0.1, 1.0], [1.0, 1.0],
+                  [1.0, 0.0], [1.0, 0.05], [0.0, 1.0]])
+    senses = ["p", "p", "q", "q", "p", "r", "r", "s"]
+    words = ["x"] * 5 + ["y"] * 3
+    credit = leave_one_out_scores(X, senses, words)
+    assert credit.tolist() == [1.0, 1.0, 1.0, 1.0, 0.5, 1.0, 1.0, 0.0]
+    assert leave_one_out_accuracy(X, senses, words) == credit.mean()
+    # one use left out means one use fewer for its centroid: "s" has no other use, so it
+    # cannot be predicted for the use that is its only example
+    assert credit[7] == 0.0

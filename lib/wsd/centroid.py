@@ -21,6 +21,7 @@ Example
 -------
 >>> from ctxembed.data.polysemy import polysemy_sentences
 >>> data = polysemy_sentences()
+>>> from ctxembed import word_vectors
 >>> bank = data[data.word == "bank"]
 >>> X = word_vectors(list(bank.sentence), list(bank.form))
 >>> leave_one_out_accuracy(X, bank.sense)
@@ -58,8 +59,10 @@ class NearestSenseCentroid:
 
     Example
     -------
-    >>> clf = NearestSenseCentroid().fit(X_train, senses_train)
-    >>> clf.predict(X_test)
+    >>> X_train = np.array([[1.0, 0.1], [0.9, 0.0], [0.0, 1.0], [0.1, 0.8]])
+    >>> clf = NearestSenseCentroid().fit(X_train, ["money", "money", "river", "river"])
+    >>> clf.predict(np.array([[0.8, 0.2], [0.2, 0.9]]))
+    ['money', 'river']
 
     Ties are a uniform random choice among the tied senses, drawn from a generator
     seeded with ``random_state`` (see the module's tie rule).
@@ -88,20 +91,27 @@ class NearestSenseCentroid:
         return [_predict(row, self.senses_, rng=rng) for row in self.scores(X)]
 
 
-def leave_one_out_accuracy(X, senses, groups=None) -> float:
-    """Leave-one-out accuracy of :class:`NearestSenseCentroid`.
+def leave_one_out_scores(X, senses, groups=None) -> np.ndarray:
+    """Each use's leave-one-out credit under :class:`NearestSenseCentroid`, shape (n,).
 
-    Ties follow the module's one tie rule (a uniform random choice among the tied
-    senses), scored by its exact expectation: credit ``1 / len(tied)`` when the right
-    sense is tied for best.
-    Each use is classified by centroids computed from all *other* uses (of the
-    same word when ``groups`` gives each row's word). Shapes: X (n, d), senses
-    and groups length n.
+    Each use is classified by centroids computed from all *other* uses (of the same word
+    when ``groups`` gives each row's word). Ties follow the module's one tie rule (a
+    uniform random choice among the tied senses), scored by its exact expectation: credit
+    ``1 / len(tied)`` when the right sense is tied for best, so a use scores 1, 0 or a
+    fraction. Per-use credits are what an interval or a paired comparison of two
+    representations needs (:mod:`ctxembed.evaluation`). Shapes: X (n, d), senses and
+    groups length n.
+
+    Example
+    -------
+    >>> X = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9], [0.5, 0.5]])
+    >>> leave_one_out_scores(X, ["a", "a", "b", "b", "b"]).tolist()  # the last one ties a and b
+    [1.0, 1.0, 1.0, 1.0, 0.5]
     """
     X = np.asarray(X, dtype=np.float64)
     senses = np.asarray(list(senses))
     groups = np.zeros(len(X), dtype=int) if groups is None else np.asarray(list(groups))
-    correct = 0.0
+    credit = np.zeros(len(X))
     for g in np.unique(groups):
         idx = np.flatnonzero(groups == g)
         for i in idx:
@@ -111,8 +121,15 @@ def leave_one_out_accuracy(X, senses, groups=None) -> float:
             tied = tied_senses(scores, clf.senses_)
             # Expected credit of the random tie-break. With static vectors every
             # sense ties, which is exactly chance level.
-            correct += (senses[i] in tied) / len(tied)
-    return correct / len(X)
+            credit[i] = (senses[i] in tied) / len(tied)
+    return credit
+
+
+def leave_one_out_accuracy(X, senses, groups=None) -> float:
+    """Leave-one-out accuracy of :class:`NearestSenseCentroid`: the mean of
+    :func:`leave_one_out_scores` (see there for the tie rule and the shapes).
+    """
+    return float(leave_one_out_scores(X, senses, groups).mean())
 
 
 def chance_accuracy(senses, groups=None) -> float:
