@@ -19,6 +19,7 @@ import random
 import time
 
 import torch
+
 from ctxembed import elmo
 from ctxembed.data.corpus import load_corpus
 

@@ -33,9 +33,10 @@ import time
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import ctxembed
 import numpy as np
 import torch
+
+import ctxembed
 from ctxembed.data.wordnet import load_wordnet
 
 _TOKEN = re.compile(r"[A-Za-z]+")

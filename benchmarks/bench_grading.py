@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import nbformat
+
 from ctxembed.grading import Grader
 from ctxembed.grading.sandbox import bwrap_works
 

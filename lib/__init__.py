@@ -43,16 +43,33 @@ __version__ = "0.1.0"
 # Where each top-level name lives. They are imported on first use (PEP 562), so that
 # `python -m ctxembed.data` or the grader can import one subpackage without loading
 # torch and transformers for the rest.
-_LOCATIONS = {
-    **dict.fromkeys([
-        "DEFAULT_MODEL", "Encoder", "TokenStates", "EmptyInputError", "ModelUnavailableError",
-        "UnknownWordError", "WordNotFoundError", "cache_info", "clear_cache", "cosine",
-        "cosine_matrix", "find_word", "load_encoder", "pool_tokens", "sentence_vectors",
-        "set_seed", "token_states", "tokenize", "word_vector", "word_vectors"], "core"),
-    **dict.fromkeys(["load_glove", "static_vector", "static_word_vectors"], "static"),
-}
-
-__all__ = sorted(_LOCATIONS)
+__all__ = [
+    "DEFAULT_MODEL",
+    "EmptyInputError",
+    "Encoder",
+    "ModelUnavailableError",
+    "TokenStates",
+    "UnknownWordError",
+    "WordNotFoundError",
+    "cache_info",
+    "clear_cache",
+    "cosine",
+    "cosine_matrix",
+    "find_word",
+    "load_encoder",
+    "load_glove",
+    "pool_tokens",
+    "sentence_vectors",
+    "set_seed",
+    "static_vector",
+    "static_word_vectors",
+    "token_states",
+    "tokenize",
+    "word_vector",
+    "word_vectors",
+]
+_STATIC_NAMES = {"load_glove", "static_vector", "static_word_vectors"}
+_LOCATIONS = {name: "static" if name in _STATIC_NAMES else "core" for name in __all__}
 
 
 def __getattr__(name: str):
@@ -69,6 +86,6 @@ def __dir__():
 
 # In a notebook, every matplotlib figure displayed carries an alt text saying what it shows
 # (ctxembed.viz.alt: the built site puts it on the <img>); outside IPython this does nothing.
-from .viz.alt import install as _install_alt_text  # noqa: E402
+from .viz.alt import install as _install_alt_text
 
 _install_alt_text()

@@ -6,8 +6,15 @@ import torch
 
 from ctxembed import load_encoder
 from ctxembed.bert.internals import (
-    additive_mask, attention_entropy, attention_maps, embedding_output, encode, layer_norm,
-    max_diff_per_layer, random_numpy_attention, scaled_dot_product_attention,
+    additive_mask,
+    attention_entropy,
+    attention_maps,
+    embedding_output,
+    encode,
+    layer_norm,
+    max_diff_per_layer,
+    random_numpy_attention,
+    scaled_dot_product_attention,
 )
 
 TOL = 1e-5

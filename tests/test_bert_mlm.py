@@ -5,9 +5,22 @@ import pytest
 import torch
 
 from ctxembed.bert.mlm import (
-    CHECKPOINT, IGNORE, KEPT, MASKED, RANDOM, CompactTokenizer, corpus_token_ids,
-    default_tokenizer, evaluate, fill_mask, load_checkpoint, mask_tokens, masking_statistics,
-    new_model, split_corpus, wordnet_texts,
+    CHECKPOINT,
+    IGNORE,
+    KEPT,
+    MASKED,
+    RANDOM,
+    CompactTokenizer,
+    corpus_token_ids,
+    default_tokenizer,
+    evaluate,
+    fill_mask,
+    load_checkpoint,
+    mask_tokens,
+    masking_statistics,
+    new_model,
+    split_corpus,
+    wordnet_texts,
 )
 
 SPECIAL = [0, 100, 101, 102, 103]   # [PAD] [UNK] [CLS] [SEP] [MASK]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import pytest
+
 from ctxembed import book
 
 
@@ -64,8 +65,9 @@ def test_quiz_embeds_questions_and_answers_in_the_output(ipython_shell):
 
 def test_quiz_never_loads_mathjax_from_a_cdn(ipython_shell):
     """The site works offline: the self-check must not fetch MathJax from jsdelivr."""
-    from ctxembed.book import mc, quiz
     from IPython.utils.capture import capture_output
+
+    from ctxembed.book import mc, quiz
 
     with capture_output() as shown:
         quiz([mc("2 + 2?", {"4": "Right.", "5": "No."}, correct="4")])

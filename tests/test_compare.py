@@ -1,8 +1,9 @@
 """ctxembed.compare: the measurements of chapter 5 behave as the chapter says."""
 
-import ctxembed
 import numpy as np
 import pytest
+
+import ctxembed
 from ctxembed.compare import contextuality as C
 from ctxembed.compare import models as M
 from ctxembed.compare import polysemy as P

@@ -17,6 +17,7 @@ def test_split_is_fixed_by_synset_name():
 
 # --------------------------------------------------------------------------- the fast reader
 import pytest
+
 from ctxembed.data.corpus import load_corpus
 from ctxembed.data.senses import sense_labelled_dataset, wordnet_usages
 from ctxembed.data.wordnet import load_wordnet, synset_texts, wordnet_texts

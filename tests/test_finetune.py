@@ -8,11 +8,24 @@ import torch
 
 from ctxembed.data.brown_pos import UNIVERSAL_TAGS, brown_pos_splits
 from ctxembed.data.squad import QAExample, squad_splits
-from ctxembed.finetune import (AnswerNotInContextError, LabelMismatchError, TrainConfig, align_labels,
-                               batch_order, best_span, decode_answers, encode_tagged,
-                               first_piece_labels, head_parameters, load_task_model, predict,
-                               prepare_qa_features, train, word_predictions)
-from ctxembed.finetune import tasks
+from ctxembed.finetune import (
+    AnswerNotInContextError,
+    LabelMismatchError,
+    TrainConfig,
+    align_labels,
+    batch_order,
+    best_span,
+    decode_answers,
+    encode_tagged,
+    first_piece_labels,
+    head_parameters,
+    load_task_model,
+    predict,
+    prepare_qa_features,
+    tasks,
+    train,
+    word_predictions,
+)
 
 LABEL2ID = {t: i for i, t in enumerate(UNIVERSAL_TAGS)}
 

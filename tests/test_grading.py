@@ -24,6 +24,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
 from ctxembed.grading import grade_folder
 from ctxembed.grading.cli import main as cli_main
 

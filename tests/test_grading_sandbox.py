@@ -39,6 +39,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
 from ctxembed.grading import grade_folder, load_assignment
 from ctxembed.grading.sandbox import bwrap_works, make_pids_cgroup, remove_cgroup
 

@@ -133,3 +133,16 @@ def test_entry_points_live_with_their_concept(command):
                          check=False)
     assert out.returncode == 0, out.stderr
     assert "usage:" in out.stdout
+
+
+def test_the_top_level_names_are_core_and_static_public_names_and_resolve():
+    # ctxembed lists its names without importing core (torch) at import time, so the list is
+    # written out twice; this keeps the two in step and proves each name resolves to its home.
+    import ctxembed
+    from ctxembed import core, static
+
+    assert set(ctxembed.__all__) == set(core.__all__) | {"load_glove", "static_vector",
+                                                          "static_word_vectors"}
+    for name in ctxembed.__all__:
+        home = core if name in core.__all__ else static
+        assert getattr(ctxembed, name) is getattr(home, name), name

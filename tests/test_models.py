@@ -15,8 +15,9 @@ import threading
 import time
 from typing import ClassVar
 
-import ctxembed
 import pytest
+
+import ctxembed
 from ctxembed import ModelUnavailableError
 from ctxembed.core import models
 

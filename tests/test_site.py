@@ -658,6 +658,7 @@ def test_the_explorer_check_finds_a_control_that_changes_nothing(browser, server
     """On a page made here: a dropdown and a slider linked to their views pass (through every
     option and position), a dropdown not linked to its views is reported, and nothing else."""
     import ipywidgets as widgets
+
     from ctxembed.viz.explorers import linked_stack
 
     def views(label: str, n: int) -> list:

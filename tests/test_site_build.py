@@ -42,6 +42,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from ctxembed.viz.site import VIEW_REF
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,6 +1,7 @@
-import ctxembed
 import numpy as np
 import pytest
+
+import ctxembed
 from ctxembed import UnknownWordError, WordNotFoundError
 from ctxembed.static import context_average_vectors, static_word_vectors
 

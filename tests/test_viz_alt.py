@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+
 from ctxembed.viz import alt
 from ctxembed.viz.explorers import figure_image_html, figure_output, view_switcher
 from ctxembed.viz.plots import sense_scatter, similarity_bars, similarity_heatmap

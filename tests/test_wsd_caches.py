@@ -9,11 +9,12 @@ import json
 import os
 import shutil
 
-import ctxembed
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+
+import ctxembed
 from ctxembed.core.embeddings import LAYER_CHOICES, combine_layers
 from ctxembed.data.polysemy import polysemy_sentences
 from ctxembed.wsd import caching, evaluation, inventory, vectors, wordnet_system

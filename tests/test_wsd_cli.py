@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from ctxembed.wsd import evaluation, wordnet_system
 from ctxembed.wsd.__main__ import main as module_main
 from ctxembed.wsd.caching import cache_folder

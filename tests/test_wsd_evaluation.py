@@ -5,6 +5,8 @@ against a fresh one in test_wsd_caches.py."""
 
 import numpy as np
 import pytest
+from sklearn.metrics import roc_auc_score
+
 from ctxembed.wsd import (
     BASELINES,
     cluster_uses,
@@ -18,7 +20,6 @@ from ctxembed.wsd import (
 from ctxembed.wsd.caching import cache_folder
 from ctxembed.wsd.evaluation import sample_words
 from ctxembed.wsd.wic import _pair_cosines
-from sklearn.metrics import roc_auc_score
 
 EVAL_WORDS = 30
 

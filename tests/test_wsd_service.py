@@ -17,6 +17,7 @@ import urllib.request
 
 import pytest
 import uvicorn
+
 from ctxembed.wsd import WSDSystem
 from ctxembed.wsd.__main__ import main as module_main
 from ctxembed.wsd.caching import cache_folder

@@ -1,9 +1,10 @@
 """The WSD system on the real model: known senses, unknown senses, targets, bad input.
 Fitted afresh, in a WSD cache folder of this test session."""
 
-import ctxembed
 import numpy as np
 import pytest
+
+import ctxembed
 from ctxembed.core.errors import EmptyInputError, UnknownWordError, WordNotFoundError
 from ctxembed.data.polysemy import polysemy_sentences
 from ctxembed.wsd import WSDSystem, default_system, training_sentences, wordnet_senses

@@ -126,7 +126,7 @@ def build_one(master: Path, workdir: Path) -> dict[str, object]:
     dist = workdir / "dist"
     proc = subprocess.run(
         [str(Path(sys.executable).with_name("otter")), "assign", "--no-run-tests",
-         executed.name, "dist"], cwd=workdir, capture_output=True, text=True)
+         executed.name, "dist"], cwd=workdir, check=False, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"otter assign failed for {master}:\n{proc.stdout}\n{proc.stderr}")
     student = nbformat.read(dist / "student" / f"{name}.ipynb", as_version=4)

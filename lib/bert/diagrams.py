@@ -11,7 +11,8 @@ Example
 
 from __future__ import annotations
 
-from typing import Sequence
+import itertools
+from collections.abc import Sequence
 
 TOKEN, SEGMENT, POSITION, SUM = "#1f77b4", "#2ca02c", "#9467bd", "#555555"
 
@@ -47,7 +48,7 @@ def input_representation_figure(tokens: Sequence[str], segments: Sequence[int],
         for y in (2.5, 1.5):
             ax.text(t, y, "+", ha="center", va="center", fontsize=11)
         ax.annotate("", xy=(t, rows["sum"] + 0.3), xytext=(t, rows["position"] - 0.3),
-                    arrowprops=dict(arrowstyle="-|>", color=SUM, lw=1.1))
+                    arrowprops={"arrowstyle": "-|>", "color": SUM, "lw": 1.1})
     _box(ax, (n - 1) / 2, rows["sum"], "LayerNorm(token + segment + position)  ->  "
          "one vector per piece, into layer 1", SUM, n - 0.1, 0.5, fontsize=8, alpha=0.1)
     labels = {"token": ("token embedding\n(one row per piece\nof the vocabulary)", TOKEN),
@@ -75,8 +76,8 @@ def encoder_layer_figure(hidden: int, heads: int, ffn: int, layers: int,
     d = hidden // heads
     boxes = [  # (y, text, colour)
         (0.0, f"input: one {hidden}-d vector per piece  (T x {hidden})", SUM),
-        (1.3, f"multi-head self-attention\n{heads} heads of {d} dims: softmax(QKᵀ/√{d} + mask) V,"
-              "\nheads concatenated, output projection", TOKEN),
+        (1.3, (f"multi-head self-attention\n{heads} heads of {d} dims: softmax(QKᵀ/√{d} + mask) V,"
+              "\nheads concatenated, output projection"), TOKEN),
         (2.7, "add & LayerNorm:  LN(x + attention(x))", SEGMENT),
         (4.0, f"feed-forward, each position on its own\n{hidden} → {ffn} (GELU) → {hidden}",
          POSITION),
@@ -85,15 +86,15 @@ def encoder_layer_figure(hidden: int, heads: int, ffn: int, layers: int,
     ]
     for y, text, color in boxes:
         _box(ax, 0, y, text, color, 4.6, 0.9 if "\n" in text else 0.6, fontsize=8.5)
-    for (y0, *_), (y1, *_) in zip(boxes, boxes[1:]):
+    for (y0, *_), (y1, *_) in itertools.pairwise(boxes):
         h0 = 0.45 if y0 in (1.3, 4.0) else 0.3
         h1 = 0.45 if y1 in (1.3, 4.0) else 0.3
         ax.annotate("", xy=(0, y1 - h1), xytext=(0, y0 + h0),
-                    arrowprops=dict(arrowstyle="-|>", color="black", lw=1.1))
+                    arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.1})
     for y_from, y_to in ((0.3, 2.4), (3.0, 5.0)):       # residual connections
         ax.annotate("", xy=(2.3, y_to), xytext=(2.3, y_from),
-                    arrowprops=dict(arrowstyle="-|>", color=SUM, lw=1.2, ls="--",
-                                    connectionstyle="bar,fraction=0.25"))
+                    arrowprops={"arrowstyle": "-|>", "color": SUM, "lw": 1.2, "ls": "--",
+                                    "connectionstyle": "bar,fraction=0.25"})
         ax.text(3.15, (y_from + y_to) / 2, "residual", fontsize=8, color=SUM,
                 rotation=90, va="center")
     ax.text(-2.9, 3.3, f"× {layers} layers", fontsize=10, rotation=90, va="center",

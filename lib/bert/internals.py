@@ -24,8 +24,8 @@ Example
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -33,11 +33,27 @@ import torch
 from ..core.models import Encoder, load_encoder
 
 __all__ = [
-    "EncoderOutput", "LayerWeights", "embedding_parts", "embedding_output", "layer_norm", "gelu",
-    "additive_mask", "scaled_dot_product_attention", "multi_head_self_attention", "feed_forward",
-    "add_and_norm", "encoder_layer", "layer_weights", "encode", "max_diff_per_layer",
-    "attention_maps", "random_numpy_attention", "attention_entropy", "hub_available",
-    "plot_attention", "attention_explorer",
+    "EncoderOutput",
+    "LayerWeights",
+    "add_and_norm",
+    "additive_mask",
+    "attention_entropy",
+    "attention_explorer",
+    "attention_maps",
+    "embedding_output",
+    "embedding_parts",
+    "encode",
+    "encoder_layer",
+    "feed_forward",
+    "gelu",
+    "hub_available",
+    "layer_norm",
+    "layer_weights",
+    "max_diff_per_layer",
+    "multi_head_self_attention",
+    "plot_attention",
+    "random_numpy_attention",
+    "scaled_dot_product_attention",
 ]
 
 

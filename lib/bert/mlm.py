@@ -28,9 +28,9 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -248,7 +248,7 @@ class CompactTokenizer:
         self.all_special_ids = sorted({int(self._to_compact[i]) for i in base.all_special_ids})
 
     @classmethod
-    def from_corpus(cls, base, sequences: Sequence[np.ndarray], size: int = 8192) -> "CompactTokenizer":
+    def from_corpus(cls, base, sequences: Sequence[np.ndarray], size: int = 8192) -> CompactTokenizer:
         """Keep the specials plus the ``size`` most frequent base ids in ``sequences``."""
         counts = np.bincount(np.concatenate(sequences), minlength=len(base))
         counts[base.all_special_ids] = 0

@@ -7,7 +7,7 @@ Example
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 FORWARD, BACKWARD, EMBED, TARGET = "#1f77b4", "#d95f02", "#777777", "#222222"
 
@@ -23,7 +23,7 @@ def _box(ax, x, y, text, color, w=0.82, h=0.42, fontsize=9, fill=True):
 
 def _arrow(ax, x0, y0, x1, y1, color, lw=1.3, style="-|>"):
     ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
-                arrowprops=dict(arrowstyle=style, color=color, lw=lw, shrinkA=2, shrinkB=2))
+                arrowprops={"arrowstyle": style, "color": color, "lw": lw, "shrinkA": 2, "shrinkB": 2})
 
 
 def bilm_figure(words: Sequence[str], figsize=(9.5, 5.6), dpi: int = 90):
@@ -48,7 +48,7 @@ def bilm_figure(words: Sequence[str], figsize=(9.5, 5.6), dpi: int = 90):
             _box(ax, t, y_in, tok, TARGET, fill=False)
             _box(ax, t, y_emb, "e(" + tok + ")" if len(tok) < 8 else "e(.)", EMBED)
             _arrow(ax, t, y_in + 0.22, t, y_emb - 0.22, EMBED)
-            _box(ax, t, y_h, r"$%s{h}_{%d}$" % (arrow, t), color, fontsize=11)
+            _box(ax, t, y_h, rf"${arrow}{{h}}_{{{t}}}$", color, fontsize=11)
             _arrow(ax, t, y_emb + 0.22, t, y_h - 0.22, EMBED)
             nxt = t + 1 if forward else t - 1
             if 0 <= nxt < n:

@@ -12,16 +12,23 @@ also works on the static site.
 
 Example
 -------
->>> pool = build_pool(model, vocab, corpus_sentences[:1000])
->>> nearest_words(pool, layer_vectors(model, vocab, "the bank of the river", "bank")[2], layer=2)
-[('shore', 0.71, '... the shore of the lake ...'), ...]
+>>> from ctxembed.data.polysemy import polysemy_sentences
+>>> from ctxembed.elmo import layer_vectors, load_elmo
+>>> model, vocab = load_elmo()
+>>> pool = build_pool(model, vocab, list(polysemy_sentences().sentence[:60]))
+>>> v = layer_vectors(model, vocab, "we walked along the bank of the river", "bank")
+>>> [(w, round(cos, 2), context) for w, cos, context
+...  in nearest_words(pool, v[2], layer=2, k=3, exclude="bank")]   # doctest: +NORMALIZE_WHITESPACE
+[('key', 0.85, 'i lost the [key] to my front door'),
+ ('mortgage', 0.85, 'the bank approved our [mortgage] after a long wait'),
+ ('grassy', 0.85, 'a picnic on the [grassy] bank of the river')]
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -101,8 +108,8 @@ def neighbour_explorer(model, vocab, queries: Sequence[tuple[str, str]], pool: P
     """
     import ipywidgets as widgets
 
-    from .model import layer_vectors
     from ..viz.explorers import linked_stack
+    from .model import layer_vectors
 
     layer_names = ["layer 0 (token embedding)", "layer 1 (LSTM 1)", "layer 2 (LSTM 2)"]
     pick_sentence = widgets.Dropdown(options=[f"{w}: {s}" for s, w in queries], description="sentence",

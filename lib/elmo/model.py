@@ -34,13 +34,13 @@ import math
 import random
 import time
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 import torch
-import torch.nn as nn
+from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from ..data.corpus import tokenize
@@ -57,8 +57,8 @@ class Vocab:
 
     Example
     -------
-    >>> vocab = Vocab.build([["the", "bank"], ["the", "river"]], max_size=10)
-    >>> vocab.encode(["the", "bank", "zebra"])
+    >>> vocab = Vocab.build([["the", "bank"], ["the", "river"]], max_size=10, min_count=1)
+    >>> vocab.encode(["the", "bank", "zebra"])                # <bos> the bank <unk> <eos>
     [2, 4, 5, 1, 3]
     """
 
@@ -70,7 +70,7 @@ class Vocab:
 
     @classmethod
     def build(cls, sentences: Iterable[Sequence[str]], max_size: int = 16000,
-              min_count: int = 2) -> "Vocab":
+              min_count: int = 2) -> Vocab:
         """The ``max_size - 4`` most frequent words seen at least ``min_count`` times."""
         counts: Counter = Counter()
         for s in sentences:
@@ -251,8 +251,8 @@ class ScalarMix(nn.Module):
     >>> mix = ScalarMix(3)
     >>> mix(torch.ones(3, 4, 512)).shape
     torch.Size([4, 512])
-    >>> mix.weights().sum()
-    tensor(1.0000, grad_fn=<SumBackward0>)
+    >>> mix.weights()
+    tensor([0.3333, 0.3333, 0.3333], grad_fn=<SoftmaxBackward0>)
     """
 
     def __init__(self, num_layers: int = 3):
@@ -455,7 +455,7 @@ def load_checkpoint(path: str | Path = DEFAULT_CHECKPOINT) -> tuple[BiLM, Vocab,
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: run `python tools/train_elmo.py` to create it.")
-    from torch.torch_version import TorchVersion   # a str subclass some records contain
+    from torch.torch_version import TorchVersion  # a str subclass some records contain
 
     with torch.serialization.safe_globals([TorchVersion]):
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
@@ -516,6 +516,7 @@ def word_layer_vectors(model: BiLM, vocab: Vocab, sentences: Sequence[str],
 
     Example
     -------
+    >>> model, vocab = load_elmo()
     >>> X = word_layer_vectors(model, vocab, ["the river bank", "the bank loan"], "bank")
     >>> X.shape
     (2, 3, 512)

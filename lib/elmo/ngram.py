@@ -6,15 +6,22 @@ forward LM (every word and the ``<eos>``), so their perplexities compare directl
 
 Example
 -------
->>> uni = UnigramLM(train_ids, vocab_size)
->>> kn = KneserNeyBigramLM(train_ids, vocab_size)
->>> uni.perplexity(valid_ids), kn.perplexity(valid_ids)
+>>> from ctxembed.data.corpus import load_corpus
+>>> from ctxembed.elmo import load_elmo
+>>> _, vocab = load_elmo()
+>>> corpus = load_corpus()
+>>> train_ids = [vocab.encode(s) for s in corpus.train[:20000]]
+>>> valid_ids = [vocab.encode(s) for s in corpus.valid[:2000]]
+>>> uni = UnigramLM(train_ids, len(vocab))
+>>> kn = KneserNeyBigramLM(train_ids, len(vocab))
+>>> round(uni.perplexity(valid_ids)), round(kn.perplexity(valid_ids))
+(355, 165)
 """
 
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -16,22 +16,27 @@ weights together with a linear classifier.
 
 Example
 -------
->>> items = wordnet_usages()
->>> pos = pos_task(items)
->>> X = elmo_features(model, vocab, pos.sentences, pos.words)     # (n, 3, 512)
->>> probe_accuracy(X[:, 2], pos.labels)
+>>> from ctxembed.data.senses import wordnet_usages
+>>> from ctxembed.elmo import load_elmo
+>>> model, vocab = load_elmo()
+>>> pos = pos_task(wordnet_usages(), vocab, per_class=30)        # 30 uses per part of speech
+>>> X = elmo_features(model, vocab, pos.sentences, pos.words)
+>>> X.shape
+(120, 3, 512)
+>>> [round(probe_accuracy(X[:, layer], pos.labels), 2) for layer in range(3)]
+[0.36, 0.77, 0.83]
 """
 
 from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import torch
-import torch.nn as nn
+from torch import nn
 
 from ..data.senses import Usage, wordnet_usages  # noqa: F401  (re-exported for chapter 2)
 
@@ -141,7 +146,6 @@ def probe_accuracy(X: np.ndarray, y: np.ndarray, groups: np.ndarray | None = Non
     from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_score
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
-
     from threadpoolctl import threadpool_limits
 
     clf = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=300))

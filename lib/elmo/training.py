@@ -12,13 +12,13 @@ import argparse
 import json
 import platform
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import torch
 
-from . import model as elmo
 from ..data.corpus import load_corpus
+from . import model as elmo
 from .ngram import KneserNeyBigramLM, UnigramLM
 
 

@@ -25,8 +25,8 @@ True
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np

@@ -9,12 +9,41 @@
 ``python -m ctxembed.finetune train`` trains the shipped artefacts (seeded).
 """
 
-from .alignment import LabelMismatchError, align_labels, encode_tagged, first_piece_labels, word_predictions
+from .alignment import (
+           LabelMismatchError,
+           align_labels,
+           encode_tagged,
+           first_piece_labels,
+           word_predictions,
+)
 from .heads import count_parameters, freeze_encoder, head_parameters, load_task_model
-from .qa import AnswerNotInContextError, Answer, best_span, decode_answers, prepare_qa_features
+from .qa import (
+           Answer,
+           AnswerNotInContextError,
+           best_span,
+           decode_answers,
+           prepare_qa_features,
+)
 from .training import TrainConfig, TrainLog, batch_order, predict, train
 
-__all__ = ["LabelMismatchError", "align_labels", "encode_tagged", "first_piece_labels",
-           "word_predictions", "count_parameters", "freeze_encoder", "head_parameters",
-           "load_task_model", "AnswerNotInContextError", "Answer", "best_span", "decode_answers",
-           "prepare_qa_features", "TrainConfig", "TrainLog", "batch_order", "predict", "train"]
+__all__ = [
+           "Answer",
+           "AnswerNotInContextError",
+           "LabelMismatchError",
+           "TrainConfig",
+           "TrainLog",
+           "align_labels",
+           "batch_order",
+           "best_span",
+           "count_parameters",
+           "decode_answers",
+           "encode_tagged",
+           "first_piece_labels",
+           "freeze_encoder",
+           "head_parameters",
+           "load_task_model",
+           "predict",
+           "prepare_qa_features",
+           "train",
+           "word_predictions",
+]

@@ -22,8 +22,12 @@ Example
 from __future__ import annotations
 
 import torch
-from transformers import (AutoModelForQuestionAnswering, AutoModelForSequenceClassification,
-                          AutoModelForTokenClassification, AutoTokenizer)
+from transformers import (
+    AutoModelForQuestionAnswering,
+    AutoModelForSequenceClassification,
+    AutoModelForTokenClassification,
+    AutoTokenizer,
+)
 from transformers.utils import logging as hf_logging
 
 from ..core.errors import ModelUnavailableError

@@ -7,7 +7,7 @@ Example
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -137,8 +137,8 @@ def compare_four_ways(task: str, data: Mapping, record: Mapping) -> dict:
         (each the evaluation dict: metric, predictions...), ``lora_model``
         (tokenizer, model).
     """
-    from . import tasks
     from ..data.squad import squad_metrics
+    from . import tasks
     rec = record[task]
     train_rows, test = data["train"], data["test"]
     if task == "sentiment":

@@ -41,21 +41,21 @@ from .training import TrainConfig, predict, train
 ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
 RECORD = ARTEFACTS / "record.json"
 HEAD_KIND = {"sentiment": "sequence", "pos": "token", "qa": "qa"}
-SIZES = {"sentiment": dict(train=7072, dev=300, test=1000),   # every training sentence
-         "pos": dict(train=1500, dev=100, test=500),
-         "qa": dict(train=4000, dev=150, test=400)}
+SIZES = {"sentiment": {"train": 7072, "dev": 300, "test": 1000},   # every training sentence
+         "pos": {"train": 1500, "dev": 100, "test": 500},
+         "qa": {"train": 4000, "dev": 150, "test": 400}}
 # the training command's schedule: one epoch, batches of 16, about eight dev evaluations
-PLAN = {"sentiment": dict(epochs=1.0, batch_size=16, eval_every=55),
-        "pos": dict(epochs=1.0, batch_size=16, eval_every=12),
-        "qa": dict(epochs=1.0, batch_size=16, eval_every=40)}
+PLAN = {"sentiment": {"epochs": 1.0, "batch_size": 16, "eval_every": 55},
+        "pos": {"epochs": 1.0, "batch_size": 16, "eval_every": 12},
+        "qa": {"epochs": 1.0, "batch_size": 16, "eval_every": 40}}
 # training-set sizes of the extra sentiment runs (fine-tuning against the amount of data)
 DATA_CURVE_SIZES = (100, 300, 1000, 3000)
-QA_WINDOW = dict(max_length=192, stride=64)
+QA_WINDOW = {"max_length": 192, "stride": 64}
 # usual values for small data, not tuned: full fine-tuning 1e-4; LoRA and a lone head 2e-3..1e-2
 RECIPES = {
-    "sentiment": {"full": dict(lr=1e-4), "lora": dict(lr=2e-3), "frozen": None},
-    "pos": {"full": dict(lr=1e-4), "lora": dict(lr=3e-3), "frozen": None},
-    "qa": {"full": dict(lr=1e-4), "lora": dict(lr=2e-3), "frozen": dict(lr=1e-2)},
+    "sentiment": {"full": {"lr": 1e-4}, "lora": {"lr": 2e-3}, "frozen": None},
+    "pos": {"full": {"lr": 1e-4}, "lora": {"lr": 3e-3}, "frozen": None},
+    "qa": {"full": {"lr": 1e-4}, "lora": {"lr": 2e-3}, "frozen": {"lr": 1e-2}},
 }
 
 
@@ -137,7 +137,7 @@ def headline(task: str, metrics: dict) -> float:
 
 
 # ----------------------------------------------------------------------------- LoRA
-LORA = dict(r=8, lora_alpha=16, lora_dropout=0.1, target_modules=["query", "value"])
+LORA = {"r": 8, "lora_alpha": 16, "lora_dropout": 0.1, "target_modules": ["query", "value"]}
 
 
 def add_lora(model, task: str):
@@ -251,8 +251,7 @@ def most_frequent_tag(train_rows, test_rows) -> dict:
     return {"accuracy": acc, "pred": pred, "seconds": seconds, "trainable": len(table)}
 
 
-_STOP = set("a an the of in on at to for by with from and or is was were are be been what which who "
-            "whom whose when where why how did does do that this these those it its as into than".split())
+_STOP = {"a", "an", "the", "of", "in", "on", "at", "to", "for", "by", "with", "from", "and", "or", "is", "was", "were", "are", "be", "been", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "does", "do", "that", "this", "these", "those", "it", "its", "as", "into", "than"}
 _WORD = re.compile(r"\w+(?:[-']\w+)*")
 
 

@@ -414,7 +414,7 @@ def _rewrite_built_pages(app, exception) -> None:
 # --------------------------------------------------------------------------- #
 VIEWS_DIR = "_images/views"
 _WIDGET_STATE = re.compile(r'(<script type="application/vnd\.jupyter\.widget-state\+json">)(.*?)(</script>)',
-                           re.S)
+                           re.DOTALL)
 # an <img> inside a JSON string: quotes are escaped as \"
 _STATE_IMG = re.compile(r'<img src=\\"data:image/(?P<fmt>webp|png|jpeg);base64,(?P<data>[A-Za-z0-9+/=]+)\\"')
 VIEW_REF = re.compile(r'(?:\.\./)*' + re.escape(VIEWS_DIR) + r'/[0-9a-f]{20}\.(?:webp|png|jpeg)')

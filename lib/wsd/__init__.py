@@ -23,10 +23,23 @@ Example
 >>> from ctxembed.wsd import default_system, evaluate_wordnet
 >>> default_system().disambiguate("The bark sailed at dawn.", "bark").sense
 'bark.n.03'
->>> evaluate_wordnet().overall
+>>> evaluate_wordnet().overall[["method", "accuracy"]].round(2)
+                method  accuracy
+0             centroid      0.61
+1                  knn      0.56
+2               logreg      0.56
+3  most-frequent-sense      0.34
+4                 lesk      0.35
+5          static-word      0.36
+6       static-context      0.55
 """
 
-from .centroid import NearestSenseCentroid, chance_accuracy, leave_one_out_accuracy
+from .centroid import (
+    NearestSenseCentroid,
+    chance_accuracy,
+    leave_one_out_accuracy,
+    leave_one_out_scores,
+)
 from .discovery import (
     Clustering,
     cluster_explorer,
@@ -54,7 +67,8 @@ __all__ = [
     "BASELINES", "LAYER_GRID", "METHODS", "Clustering", "NearestSenseCentroid", "SenseInfo", "SensePrediction",
     "UnknownSenseResult", "WSDEvaluation", "WSDSystem", "WiCResult", "WordNetWSD",
     "chance_accuracy", "cluster_explorer", "cluster_uses", "default_system", "discover_senses",
-    "discovery_evaluation", "evaluate_layers", "evaluate_wordnet", "leave_one_out_accuracy", "training_sentences",
+    "discovery_evaluation", "evaluate_layers", "evaluate_wordnet", "leave_one_out_accuracy",
+    "leave_one_out_scores", "training_sentences",
     "unknown_sense_evaluation", "use_vectors", "wic_evaluation", "wic_pairs", "wordnet_senses",
     "wordnet_wsd_data",
 ]

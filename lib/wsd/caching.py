@@ -14,8 +14,15 @@ under :data:`MAX_BYTES`: writing a file removes the least recently used ones bey
 
 Example
 -------
->>> with cache_folder(tmp_path):
-...     evaluate_wordnet(words=["bank", "bark"])      # computed, cached under tmp_path
+>>> import tempfile
+>>> from ctxembed.wsd.vectors import use_vectors
+>>> sentences = [f"The bank opens at {h} o'clock." for h in range(1, 65)]   # 64: cached
+>>> with tempfile.TemporaryDirectory() as tmp, cache_folder(tmp) as folder:
+...     X = use_vectors(sentences, "bank")                 # computed, written under tmp
+...     sorted(p.relative_to(folder).parts[0] for p in folder.rglob("*.npy"))
+['vectors']
+>>> X.shape
+(64, 384)
 """
 
 from __future__ import annotations

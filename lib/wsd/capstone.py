@@ -11,6 +11,10 @@ Example
 -------
 >>> data = capstone_data()
 >>> data[data.part == "exercise"].groupby("split").size()
+split
+test     199
+train    287
+dtype: int64
 """
 
 from __future__ import annotations

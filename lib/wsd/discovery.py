@@ -13,10 +13,15 @@ precomputed view per word, switched in the browser).
 
 Example
 -------
->>> X = ctxembed.word_vectors(sentences, "spring")
->>> found = cluster_uses(X)
->>> found.k, found.silhouette
->>> adjusted_rand_score(gold, found.labels)
+>>> import ctxembed
+>>> from sklearn.metrics import adjusted_rand_score
+>>> from ctxembed.data.polysemy import polysemy_sentences
+>>> spring = polysemy_sentences().query("word == 'spring'")    # 8 uses each: season, coil, water
+>>> found = cluster_uses(ctxembed.word_vectors(list(spring.sentence), list(spring.form)))
+>>> found.k, round(found.silhouette, 2)
+(2, 0.29)
+>>> round(adjusted_rand_score(spring.sense, found.labels), 2)
+0.55
 """
 
 from __future__ import annotations

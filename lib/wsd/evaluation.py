@@ -29,9 +29,22 @@ two cores); ``words=[...]`` evaluates a few words only, in seconds.
 Example
 -------
 >>> result = evaluate_wordnet()
->>> result.overall[["method", "layers", "pieces", "accuracy"]]
->>> result.per_word.query("method == 'centroid'").head()
->>> result.confusions("centroid", n=5)
+>>> result.overall[["method", "layers", "pieces", "accuracy"]].round(2)
+                method layers pieces  accuracy
+0             centroid   last   mean      0.61
+1                  knn   last   mean      0.56
+2               logreg   last   mean      0.56
+3  most-frequent-sense      -      -      0.34
+4                 lesk      -      -      0.35
+5          static-word      -      -      0.36
+6       static-context      -      -      0.55
+>>> result.per_word.query("method == 'centroid'").head(3)
+     method layers pieces   lemma  n  accuracy
+0  centroid   last   mean    able  2      0.50
+1  centroid   last   mean  unable  2      1.00
+2  centroid   last   mean    last  8      0.25
+>>> result.confusions("centroid", n=5).columns.tolist()
+['lemma', 'sentence', 'gold', 'gold_gloss', 'predicted', 'predicted_gloss', 'confidence']
 """
 
 from __future__ import annotations

@@ -195,9 +195,16 @@ class WSDSystem:
 
     Example
     -------
-    >>> wsd = WSDSystem("knn", k=3, layers="sum_last4").fit(sentences, words, senses)
-    >>> wsd.predict(["Spring came early."], "spring")
-    >>> wsd.evaluate(test_sentences, test_words, test_senses).correct.mean()
+    >>> from ctxembed.data.polysemy import polysemy_sentences
+    >>> spring = polysemy_sentences().query("word == 'spring'")    # season, coil, water
+    >>> train, test = spring.iloc[::2], spring.iloc[1::2]
+    >>> wsd = WSDSystem("knn", k=3, layers="sum_last4").fit(
+    ...     list(train.sentence), list(train.form), list(train.sense))
+    >>> wsd.predict(["The flowers bloom every spring.", "We drank from a cold mountain spring."],
+    ...             "spring")
+    ['season', 'water']
+    >>> float(wsd.evaluate(list(test.sentence), list(test.form), list(test.sense)).correct.mean())
+    0.75
     """
 
     def __init__(self, method: str = "centroid", *, layers="last", pieces: str = "mean",
