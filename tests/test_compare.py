@@ -179,3 +179,29 @@ def test_summary_table_has_every_row_with_a_source():
     assert (table.sources != "").all().all()
     assert table.values.loc["best use", "C"].startswith("none here")   # dominated by A
     assert "<table" in table.to_html()
+
+
+class _TimedEmbedder(M.Embedder):
+    """token_layers takes ``seconds`` per pass; the passes listed in ``slow_passes`` take 20x."""
+
+    def __init__(self, seconds, slow_passes=()):
+        self.seconds, self.slow_passes, self.calls = seconds, set(slow_passes), 0
+
+    def token_layers(self, token_lists):
+        import time
+
+        self.calls += 1
+        time.sleep(self.seconds * (20 if self.calls in self.slow_passes else 1))
+        return [np.zeros((1, len(t), 2)) for t in token_lists]
+
+
+def test_words_per_second_times_fast_models_over_many_passes_and_keeps_the_best_run():
+    words = [["the", "bank"], ["a", "river", "bank"]]                  # 5 words
+    fast = _TimedEmbedder(0.005)
+    speed = M.words_per_second(fast, words, repeats=3, min_seconds=0.1)
+    assert fast.calls > 1 + 3 * 5       # warm-up, then passes until 0.1 s (one pass: 5 ms+)
+    assert 5 / 0.005 * 0.6 < speed <= 5 / 0.005     # sleep overshoots, never undershoots
+    # a run slowed by other work on the machine (its first pass 20x longer) does not count
+    disturbed = _TimedEmbedder(0.05, slow_passes={2})
+    speed = M.words_per_second(disturbed, words, repeats=3, min_seconds=0.05)
+    assert 5 / 0.05 * 0.6 < speed <= 5 / 0.05
