@@ -795,6 +795,11 @@ def test_a_normal_user_grades_with_bwrap_from_tmp(course_in_tmp):
     subs = top / "nobody-subs"
     subs.mkdir()
     nbformat.write(course_in_tmp["solution"], subs / "alice.ipynb")
+    # The reference solution plus a thread bomb: for a normal user RLIMIT_NPROC counts threads,
+    # and the test runner's own fork must still fit under it once the bomb has hit the cap.
+    bomb = copy.deepcopy(course_in_tmp["solution"])
+    bomb.cells.append(nbformat.v4.new_code_cell(THREAD_BOMB))
+    nbformat.write(bomb, subs / "mallory.ipynb")
     out = top / "nobody-out"
     if os.geteuid() != 0:     # already a normal user: the course's own venv is under /tmp
         prefix, python = (), course_in_tmp["python"]
@@ -831,5 +836,7 @@ def test_a_normal_user_grades_with_bwrap_from_tmp(course_in_tmp):
         return
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert _grade_lines(proc)[0].startswith("[grade] isolation=bwrap: "), proc.stderr[:500]
-    (row,) = _rows(out / "grades").values()
-    assert row["status"] == "ok" and float(row["total"]) == float(row["max"]), row
+    rows = _rows(out / "grades")
+    assert sorted(rows) == ["alice.ipynb", "mallory.ipynb"], rows
+    for row in rows.values():       # the bomb's threads are refused, its answers still graded
+        assert row["status"] == "ok" and float(row["total"]) == float(row["max"]), row

@@ -303,7 +303,9 @@ def child_main(chan, job: dict) -> None:
         cells = code_cells(nb)
         in_cgroup = join_cgroup(job.get("cgroup"))
         close_inherited_fds(chan.fds())
-        set_limits(job.get("memory"), nproc_extra=None if in_cgroup else 64)
+        # the thread cap (guard.MAX_THREADS) must bite before RLIMIT_NPROC, which also counts the
+        # test runner's own fork and threads: leave them headroom
+        set_limits(job.get("memory"), nproc_extra=None if in_cgroup else guard.MAX_THREADS + 16)
         shell = _shell()
         rfd, wfd = chan.raw_fds()
         if job.get("guard", True):

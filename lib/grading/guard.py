@@ -555,6 +555,11 @@ def install_tests_hook(rfd: int, wfd: int, nonce: str, snap: dict, blocked: list
             except _BaseException as e:
                 if _debug:
                     _write(2, f"grading guard: the test runner failed: {_type(e).__name__}: {e}\n".encode())
+                try:        # tell the grader why no outputs come (e.g. no process or thread left)
+                    send(['{"type":"tests-failed","nonce":', _enc(nonce), ',"error":',
+                          _enc(f"{_type(e).__name__}: {e}"[:300]), "}"])
+                except _BaseException:  # the channel is gone: nothing to tell
+                    pass
             _exit(0)
 
     sys.addaudithook(hook)

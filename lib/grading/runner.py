@@ -45,6 +45,7 @@ from pathlib import Path
 
 from . import sandbox
 from .child import MAX_MESSAGE, StreamChannel
+from .guard import MAX_THREADS
 from .sandbox import docker_available  # noqa: F401  (kept importable from here)
 
 MAX_SUBMISSION_BYTES = 20 * 2**20
@@ -118,6 +119,15 @@ class Result:
     @property
     def total(self) -> float:
         return float(sum(self.scores.values()))
+
+
+def _tests_failed_reason(error: str) -> str:
+    """Why the hidden tests could not run, for the gradebook (the test runner's own error)."""
+    if "Resource temporarily unavailable" in error or "can't start new thread" in error:
+        return ("the tests could not run: the notebook had used up the threads and processes the "
+                f"sandbox allows (it may start at most {MAX_THREADS} threads; stop the ones it "
+                f"starts, e.g. join them) [{error}]")
+    return f"the tests could not run: {error}"
 
 
 def _zero(assignment: Assignment, file: str, status: str, reason: str, **kw) -> Result:
@@ -590,8 +600,8 @@ class Grader:
             while True:
                 msg = end.recv(deadline - time.monotonic())
                 kind = msg.get("type") if isinstance(msg, dict) else None
-                if kind not in ("cell", "cell-done", "fatal") and (kind not in ("executed", "outputs")
-                                                                   or msg.get("nonce") != nonce):
+                if kind not in ("cell", "cell-done", "fatal") and (
+                        kind not in ("executed", "outputs", "tests-failed") or msg.get("nonce") != nonce):
                     forged += 1      # only the test runner armed before student code knows the nonce
                     continue
                 if kind == "cell" and phase in ("starting", "cells") and type(msg.get("index")) is int:
@@ -606,6 +616,9 @@ class Grader:
                     outputs = msg.get("cases")
                     blocked = [str(b) for b in msg.get("blocked", blocked)][:50]
                     break
+                elif kind == "tests-failed" and phase == "tests":
+                    kill()
+                    return _zero(a, str(path), "crashed", _tests_failed_reason(str(msg.get("error"))))
                 elif kind == "fatal" and phase != "tests":
                     kill()
                     return _zero(a, str(path), "crashed", f"could not run the notebook: {str(msg.get('error'))[:300]}")
