@@ -537,6 +537,7 @@ def _print_matrix(results):
                 print(f"{row:28s} {r['status']:12s} {r['total']:>4s}/{r['max']}  {r['reason'][:160]}")
 
 
+@pytest.mark.slow
 def test_every_hostile_row_is_graded_no_higher_than_untouched(hostile):
     _print_matrix(hostile["results"])
     for (mode, guard), rows in hostile["results"].items():
@@ -552,15 +553,18 @@ def test_every_hostile_row_is_graded_no_higher_than_untouched(hostile):
             assert float(r["total"]) <= base, (mode, guard, row, r)
 
 
+@pytest.mark.slow
 def test_nothing_persists_and_the_environment_is_unchanged(hostile):
     assert hostile["markers"] == []
     assert hostile["changed"] == [], hostile["changed"][:20]
 
 
+@pytest.mark.slow
 def test_no_network_connection_reached_the_machine(hostile):
     assert hostile["network"] == []
 
 
+@pytest.mark.slow
 def test_the_guard_says_what_it_refused(hostile):
     for (mode, guard), rows in hostile["results"].items():
         if not guard:
@@ -570,6 +574,7 @@ def test_the_guard_says_what_it_refused(hostile):
         assert "thread" in rows["thread_bomb"]["reason"] or rows["thread_bomb"]["status"] == "ok"
 
 
+@pytest.mark.slow
 def test_the_output_states_the_isolation_mode(hostile):
     for (mode, guard), rows in hostile["results"].items():
         if guard:
