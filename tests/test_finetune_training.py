@@ -17,7 +17,8 @@ def test_the_training_command_writes_artefacts_and_a_record_that_load(tmp_path):
     out = tmp_path / "artefacts"
     shipped = {p.name: p.stat().st_mtime_ns for p in tasks.ARTEFACTS.iterdir()}
     cmd = [sys.executable, "-m", "ctxembed.finetune", "train", "--ways", "frozen", "lora",
-           "--max-steps", "1", "--n-train", "24", "--n-eval", "4", "--out", str(out)]
+           "--max-steps", "1", "--n-train", "24", "--n-eval", "4", "--seeds", "0", "1",
+           "--lrs", "1e-3", "2e-3", "--out", str(out)]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -28,7 +29,9 @@ def test_the_training_command_writes_artefacts_and_a_record_that_load(tmp_path):
     for task, runs in record.items():
         assert set(runs) == {"frozen", "lora"} & set(shipped_record[task])
         for way, entry in runs.items():
-            assert set(entry) == set(shipped_record[task][way])      # the chapter's keys
+            assert set(shipped_record[task][way]) <= set(entry)      # the chapter's keys
+            assert set(entry["seeds"]) == {"0", "1"} and set(entry["lr_grid"]) == {"0.001", "0.002"}
+            assert entry["lr"] in (1e-3, 2e-3) and entry["lr_chosen_on"] == "dev"
             assert entry["steps"] == 1 and entry["n_train"] == 24
             assert "--max-steps 1" in entry["command"]
             tok, model = tasks.load_trained(task, way, folder=out)

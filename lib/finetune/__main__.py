@@ -1,9 +1,11 @@
-"""``python -m ctxembed.finetune train [--task sentiment|pos|qa|all] [--threads 1]``.
+"""``python -m ctxembed.finetune train [--task sentiment|pos|qa|all] [--seeds 0 1 2] [--threads 1]``.
 
 Seeded: trains chapter 4's frozen-encoder head (QA), LoRA adapters and full
 fine-tuning runs, and writes the small artefacts and ``artefacts/record.json``.
+Each way's learning rate is chosen on dev from a small grid with the first seed;
+the other seeds are trained at it.
 A quick trial that leaves the shipped files alone:
-``python -m ctxembed.finetune train --out /tmp/ft --max-steps 2 --n-train 16 --n-eval 8``.
+``python -m ctxembed.finetune train --out /tmp/ft --max-steps 2 --n-train 16 --n-eval 8 --seeds 0 --lrs 1e-4``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .tasks import ARTEFACTS, HEAD_KIND, main_train
+from .tasks import ARTEFACTS, HEAD_KIND, SEEDS, main_train
 
 
 def main(argv=None) -> None:
@@ -19,7 +21,11 @@ def main(argv=None) -> None:
     p.add_argument("command", choices=["train"])
     p.add_argument("--task", default="all", choices=["all", *HEAD_KIND])
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS),
+                   help="training seeds (default: 0 1 2); the first one chooses the learning rate")
+    p.add_argument("--lrs", type=float, nargs="+", default=None,
+                   help="learning rates to choose from on dev, for every way asked (default: "
+                        "each way's grid in ctxembed.finetune.tasks.LR_GRID)")
     p.add_argument("--ways", nargs="*", choices=["frozen", "lora", "full", "curve"],
                    help="only these ways (default: all); 'curve' is sentiment's runs on fewer "
                         "examples; runs of different ways share the record")
@@ -35,8 +41,13 @@ def main(argv=None) -> None:
         if getattr(args, flag) is not None and getattr(args, flag) < 1:
             p.error(f"--{flag.replace('_', '-')} must be at least 1")
     tasks = list(HEAD_KIND) if args.task == "all" else [args.task]
-    main_train(tasks, threads=args.threads, seed=args.seed, ways=args.ways, out=args.out,
-               max_steps=args.max_steps, n_train=args.n_train, n_eval=args.n_eval)
+    if len(set(args.seeds)) != len(args.seeds):
+        p.error("--seeds must be distinct")
+    if args.lrs and min(args.lrs) <= 0:
+        p.error("--lrs must be positive")
+    lrs = {w: tuple(args.lrs) for w in ("frozen", "lora", "full")} if args.lrs else None
+    main_train(tasks, threads=args.threads, seeds=args.seeds, ways=args.ways, out=args.out,
+               max_steps=args.max_steps, n_train=args.n_train, n_eval=args.n_eval, lrs=lrs)
 
 
 if __name__ == "__main__":

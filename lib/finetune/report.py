@@ -17,18 +17,109 @@ from ..viz.explorers import view_switcher
 
 
 def four_way_table(rows: Mapping[str, Mapping], metric: str = "accuracy (%)") -> pd.DataFrame:
-    """One row per way: ``{"way": {"metric", "seconds", "trainable"}}`` -> a DataFrame."""
+    """One row per way: ``{"way": {"metric", "seconds", "trainable"}}`` -> a DataFrame.
+
+    Optional keys add columns: ``interval`` (an :class:`~ctxembed.evaluation.Interval` of
+    fractions) -> "95% CI", ``seed_values`` (each seed's metric) -> "per seed".
+    """
+    from ..evaluation import format_number
     df = pd.DataFrame({way: {metric: float(r["metric"]), "training time (s)": float(r["seconds"]),
                              "trainable parameters": int(r["trainable"])}
                        for way, r in rows.items()}).T
-    return df.astype({metric: float, "training time (s)": float, "trainable parameters": int})
+    df = df.astype({metric: float, "training time (s)": float, "trainable parameters": int})
+    if any("interval" in r for r in rows.values()):
+        df.insert(1, "95% CI", [f"{format_number(100 * r['interval'].low)}–"
+                                f"{format_number(100 * r['interval'].high)}" if r.get("interval")
+                                else "not recorded" for r in rows.values()])
+    if any("seed_values" in r for r in rows.values()):
+        df.insert(2, "per seed", [" / ".join(format_number(v) for v in r["seed_values"])
+                                  if len(r.get("seed_values") or []) > 1 else
+                                  ("one run" if r.get("seed_values") else "no seed (a fixed fit)")
+                                  for r in rows.values()])
+    return df
 
 
 def style_table(df: pd.DataFrame, caption: str):
     """A four-way table formatted for the page."""
-    fmt = {c: "{:.1f}" for c in df.columns if "(" in c}
+    fmt = {c: "{:.1f}" for c in df.columns if "(" in c and df[c].dtype.kind == "f"}
     fmt["trainable parameters"] = "{:,}"
     return df.style.format(fmt).set_caption(caption)
+
+
+# ----------------------------------------------------------------------------- noise and seeds
+def trained_scores(entry: Mapping) -> tuple[np.ndarray | None, list[float]]:
+    """A trained way's per-example test scores averaged over its seeds, and each seed's
+    headline metric (%).
+
+    Reads the record entry of ``python -m ctxembed.finetune train``: its ``seeds`` (every
+    seed's ``test_scores``), or for a single-run entry its own ``test_scores``. Scores are
+    None when the record holds no per-example scores.
+    """
+    from .tasks import decode_scores
+    runs = list((entry.get("seeds") or {"0": entry}).values())
+    values = [100 * float(decode_scores(r["test_scores"]).mean()) if "test_scores" in r
+              else float(r["test"].get("accuracy", r["test"].get("f1"))) for r in runs]
+    if not all("test_scores" in r for r in runs):
+        return None, values
+    return np.mean([decode_scores(r["test_scores"]) for r in runs], axis=0), values
+
+
+def trained_domain_scores(entry: Mapping) -> dict[str, np.ndarray]:
+    """A sentiment way's per-sentence scores on each change-of-domain source, averaged over
+    the recorded seeds: ``{source: array}`` (empty for a record without them)."""
+    from .tasks import decode_scores
+    runs = [r for r in (entry.get("seeds") or {}).values() if "domain_scores" in r]
+    if not runs:
+        return {}
+    return {source: np.mean([decode_scores(r["domain_scores"][source]) for r in runs], axis=0)
+            for source in runs[0]["domain_scores"]}
+
+
+def _sentence_totals(task: str, test: Sequence) -> np.ndarray | None:
+    """Words per test sentence for POS (the unit the bootstrap resamples), else None."""
+    return np.array([len(r.words) for r in test]) if task == "pos" else None
+
+
+def _per_unit(scores: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    return np.add.reduceat(np.asarray(scores, dtype=float), starts)
+
+
+def score_interval(task: str, scores, test: Sequence, seed: int = 0):
+    """95% bootstrap interval of a system's mean score over ``test``.
+
+    Test examples are resampled; for POS the unit is the sentence (its words are not
+    independent draws), and the metric the per-word accuracy of the resampled sentences.
+    """
+    from ..evaluation import bootstrap_interval, bootstrap_metric_interval
+    lengths = _sentence_totals(task, test)
+    if lengths is None:
+        return bootstrap_interval(scores, seed=seed)
+    sums = _per_unit(scores, lengths)
+    return bootstrap_metric_interval(lambda idx: sums[idx].sum() / lengths[idx].sum(),
+                                     len(lengths), seed=seed)
+
+
+def paired_difference(task: str, a_scores, b_scores, test: Sequence, seed: int = 0):
+    """95% paired bootstrap interval of system A's mean score minus B's on the same ``test``
+    (for POS, sentences are resampled)."""
+    from ..evaluation import paired_bootstrap_difference, paired_metric_difference
+    lengths = _sentence_totals(task, test)
+    if lengths is None:
+        return paired_bootstrap_difference(a_scores, b_scores, seed=seed)
+    a, b = _per_unit(a_scores, lengths), _per_unit(b_scores, lengths)
+    return paired_metric_difference(lambda idx: a[idx].sum() / lengths[idx].sum(),
+                                    lambda idx: b[idx].sum() / lengths[idx].sum(),
+                                    len(lengths), seed=seed)
+
+
+def comparison_sentence(task: str, name_a: str, a_scores, name_b: str, b_scores,
+                        test: Sequence, metric: str) -> tuple[str, object]:
+    """The page's sentence on A against B ("ahead" only when the paired interval excludes
+    zero, else "indistinguishable here"), and the interval it rests on."""
+    from ..evaluation import difference_sentence
+    difference = paired_difference(task, a_scores, b_scores, test)
+    return difference_sentence(name_a, name_b, difference, metric), difference
 
 
 def plot_curves(record: Mapping, task: str, metric: str, ways=("full", "lora", "frozen"), ax=None):
@@ -125,25 +216,32 @@ def qa_explorer(examples: Sequence, outputs: Sequence[dict], meta: Sequence[dict
 def compare_four_ways(task: str, data: Mapping, record: Mapping) -> dict:
     """Chapter 4's four ways on one task, evaluated on its test set.
 
-    The static baseline and the frozen encoder + linear model are trained here; the
-    shipped LoRA adapter (and, for QA, the frozen-encoder head) are loaded and
-    re-evaluated, and must match the training record; full fine-tuning comes from
-    the record (the model itself is not shipped).
+    The static baselines (for sentiment also a bag of words) and the frozen encoder +
+    linear model are fitted here; the shipped LoRA adapter (and, for QA, the frozen-encoder
+    head) are loaded and re-evaluated, and must match the training record's first seed.
+    A trained way's figure is the mean over the record's seeds (full fine-tuning comes
+    from the record only: that model is not shipped). Every row gets a 95% bootstrap
+    interval over the test examples (sentences for POS) when per-example scores exist.
 
     Returns
     -------
     dict
-        ``table`` (DataFrame, one row per way), ``static``, ``frozen``, ``lora``
-        (each the evaluation dict: metric, predictions...), ``lora_model``
-        (tokenizer, model).
+        ``table`` (DataFrame, one row per way: metric, "95% CI", "per seed", time,
+        trainable parameters), ``static``, ``frozen``, ``lora`` (each the evaluation dict
+        of the model fitted or shipped: metric, predictions...), ``lora_model`` (tokenizer,
+        model), ``scores`` (per-example test scores of each row, seed-averaged; None where
+        not recorded), ``rows`` and ``names`` (the static and frozen rows' names).
     """
     from ..data.squad import squad_metrics
     from . import tasks
     rec = record[task]
     train_rows, test = data["train"], data["test"]
+    extra = {}
     if task == "sentiment":
         static, clf = tasks.glove_logistic_regression(train_rows, test)
         static["clf"] = clf
+        extra["static: bag of words (TF-IDF of 1-2-grams) + logistic regression"] = \
+            tasks.bag_of_words_logistic_regression(train_rows, test)
         frozen = tasks.frozen_logistic_regression(task, train_rows, test)
         names = ("static: GloVe average + logistic regression",
                  "frozen MiniLM (mean pooling) + logistic regression")
@@ -170,13 +268,34 @@ def compare_four_ways(task: str, data: Mapping, record: Mapping) -> dict:
         if abs(got[key] - rec[way]["test"][key]) > 0.2:
             raise AssertionError(f"shipped {task}/{way} gives {got[key]:.2f}, the record says "
                                  f"{rec[way]['test'][key]:.2f}: retrain or fix the artefact")
-    rows = {names[0]: static, names[1]: frozen,
+    rows = {names[0]: static, **extra, names[1]: frozen,
             "full fine-tuning": {**rec["full"]["test"], "seconds": rec["full"]["train_seconds"],
                                  "trainable": rec["full"]["trainable"]},
             "LoRA r=8 + head": {**lora, "seconds": rec["lora"]["train_seconds"],
                                 "trainable": rec["lora"]["trainable"]}}
+    # per-example scores: fixed fits scored here; trained ways averaged over the recorded seeds
+    # (the rows are copies: the evaluation dicts returned below stay those of the shipped models)
+    rows = {name: dict(result) for name, result in rows.items()}
+    scores = {}
+    for name, result in rows.items():
+        way = {"full fine-tuning": "full", "LoRA r=8 + head": "lora"}.get(name)
+        if way is None and not (task == "qa" and name == names[1]):
+            scores[name] = tasks.example_scores(task, result, test)
+            continue
+        entry = rec[way or "frozen"]
+        scores[name], result["seed_values"] = trained_scores(entry)
+        if scores[name] is None and way != "full":     # an old single-run record: re-scored here
+            scores[name] = tasks.example_scores(task, result, test)
+        if scores[name] is not None:
+            result[key] = 100 * float(scores[name].mean())
+        if "lr" in entry:
+            result["lr"] = entry["lr"]
+    for name, result in rows.items():
+        if scores[name] is not None:
+            result["interval"] = score_interval(task, scores[name], test)
     label = "test F1 (%)" if task == "qa" else "test accuracy (%)"
     table = four_way_table({k: {"metric": v[key], **v} for k, v in rows.items()}, label)
     if task == "qa":
         table.insert(0, "test exact match (%)", [v["exact_match"] for v in rows.values()])
-    return {"table": table, "static": static, "frozen": frozen, "lora": lora, "lora_model": (tok, model)}
+    return {"table": table, "static": static, "frozen": frozen, "lora": lora, "lora_model": (tok, model),
+            "scores": scores, "rows": rows, "names": names}

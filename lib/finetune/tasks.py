@@ -23,6 +23,7 @@ Example
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 import warnings
@@ -50,13 +51,24 @@ PLAN = {"sentiment": {"epochs": 1.0, "batch_size": 16, "eval_every": 55},
         "qa": {"epochs": 1.0, "batch_size": 16, "eval_every": 40}}
 # training-set sizes of the extra sentiment runs (fine-tuning against the amount of data)
 DATA_CURVE_SIZES = (100, 300, 1000, 3000)
+CURVE_MIN_STEPS = 150   # every size of the data curve trains for at least this many steps
 QA_WINDOW = {"max_length": 192, "stride": 64}
-# usual values for small data, not tuned: full fine-tuning 1e-4; LoRA and a lone head 2e-3..1e-2
+# the default learning rate of a single run (usual values for small data); the training command
+# chooses among LR_GRID on dev instead
 RECIPES = {
     "sentiment": {"full": {"lr": 1e-4}, "lora": {"lr": 2e-3}, "frozen": None},
     "pos": {"full": {"lr": 1e-4}, "lora": {"lr": 3e-3}, "frozen": None},
     "qa": {"full": {"lr": 1e-4}, "lora": {"lr": 2e-3}, "frozen": {"lr": 1e-2}},
 }
+
+
+# each trained way's learning rates, tried with seed 0; the one with the best dev score is kept
+LR_GRID = {
+    "sentiment": {"full": (5e-5, 1e-4, 2e-4), "lora": (1e-3, 2e-3, 5e-3)},
+    "pos": {"full": (5e-5, 1e-4, 2e-4), "lora": (1e-3, 3e-3, 1e-2)},
+    "qa": {"full": (5e-5, 1e-4, 2e-4), "lora": (1e-3, 2e-3, 5e-3), "frozen": (3e-3, 1e-2, 3e-2)},
+}
+SEEDS = (0, 1, 2)      # every trained cell of chapter 4's tables: the first seed picks the rate
 
 
 def labels_of(task: str):
@@ -129,6 +141,40 @@ def evaluate(task: str, model, tokenizer, examples, batch_size: int = 64) -> dic
     answers = decode_answers(outs, meta, examples)
     return {**squad_metrics([a.text for a in answers], examples), "pred": [a.text for a in answers],
             "outputs": outs, "meta": meta}
+
+
+def example_scores(task: str, result: dict, examples) -> np.ndarray:
+    """Per-example scores behind :func:`evaluate`'s metric, for intervals and paired tests.
+
+    Sentiment: 1/0 per sentence; POS: 1/0 per word (sentences in order); QA: F1 in [0, 1]
+    per question. Their mean is the headline metric / 100.
+    """
+    if task == "sentiment":
+        return (np.asarray(result["pred"]) == np.array([e.label for e in examples])).astype(float)
+    if task == "pos":
+        gold = [t for e in examples for t in e.tags]
+        pred = result["pred"]
+        if len(pred) and isinstance(pred[0], (list, tuple)):     # one list of tags per sentence
+            pred = [t for sentence in pred for t in sentence]
+        return (np.asarray(pred) == np.array(gold)).astype(float)
+    from ..data.squad import f1_score
+    return np.array([f1_score(p, e.answers) for p, e in zip(result["pred"], examples)])
+
+
+def encode_scores(scores) -> str:
+    """Per-example scores as compact text for the JSON record: 0/1 scores as a string of
+    digits, others as space-separated numbers with 4 decimals. :func:`decode_scores` inverts."""
+    scores = np.asarray(scores, dtype=float)
+    if np.all((scores == 0) | (scores == 1)):
+        return "".join("1" if v else "0" for v in scores)
+    return " ".join(f"{v:.4f}" for v in scores)
+
+
+def decode_scores(text: str) -> np.ndarray:
+    """The per-example scores that :func:`encode_scores` wrote."""
+    if " " in text or "." in text:
+        return np.array([float(v) for v in text.split()])
+    return np.array([c == "1" for c in text], dtype=float)
 
 
 def headline(task: str, metrics: dict) -> float:
@@ -233,6 +279,20 @@ def glove_logistic_regression(train_rows, test_rows, glove=None) -> tuple[dict, 
     pred = clf.predict(glove_features([r.text for r in test_rows], glove))
     return {"accuracy": 100 * float(np.mean(pred == [r.label for r in test_rows])), "pred": pred,
             "seconds": seconds, "trainable": int(clf.coef_.size + clf.intercept_.size)}, clf
+
+
+def bag_of_words_logistic_regression(train_rows, test_rows) -> dict:
+    """Static baseline for sentiment without embeddings: TF-IDF of words and word pairs
+    (scikit-learn's ``TfidfVectorizer(ngram_range=(1, 2))``) + logistic regression."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    t = time.perf_counter()
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+    clf = fit_logistic(vectorizer.fit_transform([r.text for r in train_rows]),
+                       [r.label for r in train_rows])
+    seconds = time.perf_counter() - t
+    pred = clf.predict(vectorizer.transform([r.text for r in test_rows]))
+    return {"accuracy": 100 * float(np.mean(pred == [r.label for r in test_rows])), "pred": pred,
+            "seconds": seconds, "trainable": int(clf.coef_.size + clf.intercept_.size)}
 
 
 def most_frequent_tag(train_rows, test_rows) -> dict:
@@ -346,17 +406,21 @@ def frozen_logistic_regression(task: str, train_rows, test_rows, tokenizer=None,
 # ----------------------------------------------------------------------------- the train command
 def train_way(task: str, way: str, data: dict, *, epochs: float = 1.0, batch_size: int = 16,
               eval_every: int | None = None, n_train: int | None = None, seed: int = 0,
-              progress: bool = True, max_steps: int | None = None) -> tuple[object, object, dict]:
+              progress: bool = True, max_steps: int | None = None,
+              lr: float | None = None) -> tuple[object, object, dict]:
     """Train one way of one task; returns (tokenizer, model, record entry).
 
     ``max_steps`` stops after that many batches (a quick trial run), whatever ``epochs`` says.
+    ``lr`` replaces the recipe's learning rate. The entry holds the test metrics and, as
+    ``test_scores``, the per-example scores (:func:`encode_scores`).
     """
     tokenizer, model = build_model(task, way, seed=seed)
     rows = data["train"][:n_train] if n_train else data["train"]
     feats, _ = features(task, tokenizer, rows)
     dev = data["dev"]
+    recipe = {**RECIPES[task][way], **({"lr": lr} if lr is not None else {})}
     cfg = TrainConfig(epochs=epochs, max_steps=max_steps, batch_size=batch_size, seed=seed, log_every=5,
-                      eval_every=eval_every, progress=progress, **RECIPES[task][way])
+                      eval_every=eval_every, progress=progress, **recipe)
 
     def on_dev(m):
         r = evaluate(task, m, tokenizer, dev)
@@ -365,7 +429,8 @@ def train_way(task: str, way: str, data: dict, *, epochs: float = 1.0, batch_siz
     log = train(model, feats, collator(task, tokenizer), cfg, evaluate=on_dev)
     test = evaluate(task, model, tokenizer, data["test"])
     entry = {"test": {k: v for k, v in test.items() if isinstance(v, float)},
-             "dev": log.evals[-1], "train_seconds": log.seconds, "steps": log.steps[-1],
+             "test_scores": encode_scores(example_scores(task, test, data["test"])),
+             "dev": log.evals[-1], "seed": seed, "train_seconds": log.seconds, "steps": log.steps[-1],
              "n_train": len(rows), "trainable": count_parameters(model, trainable_only=True),
              "total": count_parameters(model), "lr": cfg.lr, "epochs": epochs,
              "batch_size": batch_size, "examples_per_second": log.examples_per_second,
@@ -387,69 +452,130 @@ def _save_entry(task: str, key: str, value: dict, folder: Path = ARTEFACTS) -> d
     return record
 
 
-def main_train(tasks, threads: int = 1, seed: int = 0, ways=None, out: Path = ARTEFACTS,
+def main_train(tasks, threads: int = 1, seeds=SEEDS, ways=None, out: Path = ARTEFACTS,
                max_steps: int | None = None, n_train: int | None = None,
-               n_eval: int | None = None) -> dict:
+               n_eval: int | None = None, lrs: dict | None = None) -> dict:
     """Train ``tasks`` the ways asked and write artefacts and the record into ``out``.
 
-    ``max_steps``, ``n_train`` (training examples) and ``n_eval`` (dev, test and change-of-domain
-    examples) shrink a run for a quick trial; the defaults are the shipped run's.
+    For each trained way: one run per learning rate of :data:`LR_GRID` (or ``lrs``, a
+    ``{way: rates}`` dict) with the first seed; the rate with the best **dev** score is
+    chosen (:func:`ctxembed.evaluation.select_on_dev`; test scores play no part), its model is
+    the shipped artefact and the way's main entry; the other ``seeds`` are trained at that
+    rate. The entry keeps every rate's dev score (``lr_grid``) and every seed's test metrics
+    and per-example scores (``seeds``). ``max_steps``, ``n_train`` (training examples) and
+    ``n_eval`` (dev, test and change-of-domain examples) shrink a run for a quick trial; the
+    defaults are the shipped run's.
     """
+    from ..evaluation import select_on_dev
+
+    seeds = [int(s) for s in seeds]
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"give distinct seeds, e.g. 0 1 2 (got {seeds})")
     torch.set_num_threads(threads)
     trial = {"--max-steps": max_steps, "--n-train": n_train, "--n-eval": n_eval}
     flags = "".join(f" {k} {v}" for k, v in trial.items() if v is not None)
     sizes = {k: v for k, v in (("train", n_train), ("dev", n_eval), ("test", n_eval)) if v}
     record = {}
     for task in tasks:
-        data = task_data(task, seed, sizes)
+        data = task_data(task, 0, sizes)
         todo = [w for w in ("frozen", "lora", "full") if RECIPES[task][w] is not None
                 and (not ways or w in ways)]
         for way in todo:
             t = time.perf_counter()
-            print(f"[train] {task} / {way}", flush=True)
-            tokenizer, model, result = train_way(task, way, data, seed=seed, max_steps=max_steps,
-                                                 **PLAN[task])
-            if task == "sentiment":
-                result["domains"] = domain_accuracy(model, tokenizer, n=n_eval or 500)
+            grid = tuple((lrs or {}).get(way) or LR_GRID[task][way])
+            tried = {}
+            for lr in grid:
+                print(f"[train] {task} / {way}, lr {lr:g}, seed {seeds[0]}", flush=True)
+                tried[lr] = train_way(task, way, data, seed=seeds[0], max_steps=max_steps, lr=lr,
+                                      progress=False, **PLAN[task])
+            grid_dev = {lr: headline(task, tried[lr][2]["dev"]) for lr in grid}
+            chosen = select_on_dev(grid, grid_dev.__getitem__).choice
+            tokenizer, model, result = tried[chosen]
+            runs = {seeds[0]: (tokenizer, model, result)}
+            tried.clear()
+            for seed in seeds[1:]:
+                print(f"[train] {task} / {way}, lr {chosen:g}, seed {seed}", flush=True)
+                runs[seed] = train_way(task, way, data, seed=seed, max_steps=max_steps, lr=chosen,
+                                       progress=False, **PLAN[task])
+            per_seed = {}
+            for seed, (tok, m, entry) in runs.items():
+                keep = {k: entry[k] for k in ("test", "test_scores", "dev", "train_seconds", "steps")}
+                if task == "sentiment":
+                    keep["domains"], keep["domain_scores"] = domain_results(m, tok, n=n_eval or 500)
+                per_seed[str(seed)] = keep
+            result = {**result, "domains": per_seed[str(seeds[0])].get("domains"),
+                      "lr_grid": {f"{lr:g}": dev for lr, dev in grid_dev.items()},
+                      "lr_chosen_on": "dev", "seeds": per_seed}
+            if result["domains"] is None:
+                del result["domains"]
             if way != "full":
                 result["artefact"] = save_small(model, task, way, out).name
-            result["command"] = (f"python -m ctxembed.finetune train --task {task} "
-                                 f"--threads {threads}{flags}")
+            seed_flag = " ".join(str(s) for s in seeds)
+            result["command"] = (f"python -m ctxembed.finetune train --task {task} --ways {way} "
+                                 f"--seeds {seed_flag} --threads {threads}{flags}")
             result["torch_threads"] = threads
             record = _save_entry(task, way, result, out)
-            print(f"[train] {task} / {way}: test {result['test']} in {time.perf_counter() - t:.0f} s",
-                  flush=True)
+            print(f"[train] {task} / {way}: lr {chosen:g} chosen on dev; test "
+                  f"{[round(headline(task, e['test']), 2) for e in per_seed.values()]} over seeds "
+                  f"{seed_flag} in {time.perf_counter() - t:.0f} s", flush=True)
         if task == "sentiment" and (not ways or "curve" in ways):
             sizes_run = [n for n in DATA_CURVE_SIZES if n < len(data["train"])]
-            curve = data_curve(task, data, sizes=sizes_run, seed=seed, max_steps=max_steps)
+            chosen = {w: record.get(task, {}).get(w, {}).get("lr") for w in ("lora", "full")}
+            if not record:
+                path = Path(out) / RECORD.name
+                known = json.loads(path.read_text()).get(task, {}) if path.exists() else {}
+                chosen = {w: known.get(w, {}).get("lr") for w in ("lora", "full")}
+            curve = data_curve(task, data, sizes=sizes_run, seeds=seeds, max_steps=max_steps,
+                               lrs={w: lr for w, lr in chosen.items() if lr})
             record = _save_entry(task, "data_curve", curve, out)
     return record
 
 
-def domain_accuracy(model, tokenizer, n: int = 500) -> dict[str, float]:
-    """Test accuracy (%) of a movie-review sentiment model on the other sources' sentences."""
+def domain_results(model, tokenizer, n: int = 500) -> tuple[dict[str, float], dict[str, str]]:
+    """A movie-review sentiment model on the other sources' sentences: accuracy (%) per source,
+    and per source the per-sentence 0/1 scores (:func:`encode_scores`)."""
     from ..data.sentiment import domain_test_sets
-    return {source: evaluate("sentiment", model, tokenizer, rows)["accuracy"]
-            for source, rows in domain_test_sets(n).items()}
+    accuracy, scores = {}, {}
+    for source, rows in domain_test_sets(n).items():
+        result = evaluate("sentiment", model, tokenizer, rows)
+        accuracy[source] = result["accuracy"]
+        scores[source] = encode_scores(example_scores("sentiment", result, rows))
+    return accuracy, scores
 
 
 def data_curve(task: str, data: dict, sizes=DATA_CURVE_SIZES, ways=("lora", "full"),
-               seed: int = 0, max_steps: int | None = None) -> dict:
+               seeds=SEEDS, lrs: dict | None = None, min_steps: int = CURVE_MIN_STEPS,
+               max_steps: int | None = None) -> dict:
     """Test metric of fine-tuning on the first ``n`` training examples, for each ``n``.
 
-    One seeded run per size and way, with the schedule of :data:`PLAN` (the full-size
-    point is the main run). Returns ``{way: {"n": [...], "test": [...], "seconds": [...]}}``.
+    Every size gets the same schedule (:data:`PLAN`'s batch size) and **at least**
+    ``min_steps`` optimiser steps (more epochs for small ``n``; one epoch once that is longer),
+    so that a small training set is not also a short training run. Each size and way is
+    trained with every seed, at the way's learning rate ``lrs[way]`` (the one chosen on dev
+    for the full training set; the recipe's when not given).
+
+    Returns
+    -------
+    dict
+        ``{way: {"lr", "min_steps", "runs": [{"n", "seed", "steps", "test", "test_scores",
+        "dev", "seconds"}, ...]}}``, ``test`` and ``dev`` being the headline metric (%).
     """
     plan = {**PLAN[task], "eval_every": None}     # dev only at the end of each run
     out = {}
     for way in ways:
-        runs = {"n": [], "test": [], "seconds": []}
+        lr = (lrs or {}).get(way) or RECIPES[task][way]["lr"]
+        runs = []
         for n in sizes:
-            print(f"[train] {task} / {way} on {n} examples", flush=True)
-            _, _, entry = train_way(task, way, data, n_train=n, seed=seed, max_steps=max_steps,
-                                    **plan)
-            runs["n"].append(entry["n_train"])
-            runs["test"].append(headline(task, entry["test"]))
-            runs["seconds"].append(entry["train_seconds"])
-        out[way] = runs
+            per_epoch = math.ceil(min(n, len(data["train"])) / plan["batch_size"])
+            epochs = max(1.0, math.ceil(min_steps / per_epoch))
+            for seed in seeds:
+                print(f"[train] {task} / {way} on {n} examples, {epochs:g} epochs, seed {seed}",
+                      flush=True)
+                _, _, entry = train_way(task, way, data, n_train=n, seed=seed, lr=lr,
+                                        max_steps=max_steps, progress=False,
+                                        **{**plan, "epochs": epochs})
+                runs.append({"n": entry["n_train"], "seed": seed, "steps": entry["steps"],
+                             "test": headline(task, entry["test"]), "test_scores": entry["test_scores"],
+                             "dev": headline(task, entry["dev"]), "seconds": entry["train_seconds"]})
+        out[way] = {"lr": lr, "min_steps": min_steps, "runs": runs}
     return out
