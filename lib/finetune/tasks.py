@@ -503,11 +503,10 @@ def main_train(tasks, threads: int = 1, seeds=SEEDS, ways=None, out: Path = ARTE
                 if task == "sentiment":
                     keep["domains"], keep["domain_scores"] = domain_results(m, tok, n=n_eval or 500)
                 per_seed[str(seed)] = keep
-            result = {**result, "domains": per_seed[str(seeds[0])].get("domains"),
-                      "lr_grid": {f"{lr:g}": dev for lr, dev in grid_dev.items()},
+            result = {**result, "lr_grid": {f"{lr:g}": dev for lr, dev in grid_dev.items()},
                       "lr_chosen_on": "dev", "seeds": per_seed}
-            if result["domains"] is None:
-                del result["domains"]
+            if task == "sentiment":          # the main entry is the first seed's run
+                result["domains"] = per_seed[str(seeds[0])]["domains"]
             if way != "full":
                 result["artefact"] = save_small(model, task, way, out).name
             seed_flag = " ".join(str(s) for s in seeds)
@@ -520,11 +519,9 @@ def main_train(tasks, threads: int = 1, seeds=SEEDS, ways=None, out: Path = ARTE
                   f"{seed_flag} in {time.perf_counter() - t:.0f} s", flush=True)
         if task == "sentiment" and (not ways or "curve" in ways):
             sizes_run = [n for n in DATA_CURVE_SIZES if n < len(data["train"])]
-            chosen = {w: record.get(task, {}).get(w, {}).get("lr") for w in ("lora", "full")}
-            if not record:
-                path = Path(out) / RECORD.name
-                known = json.loads(path.read_text()).get(task, {}) if path.exists() else {}
-                chosen = {w: known.get(w, {}).get("lr") for w in ("lora", "full")}
+            # the rates chosen on dev, from this run or an earlier one into the same folder
+            known = load_record(out).get(task, {}) if (Path(out) / RECORD.name).exists() else {}
+            chosen = {w: known.get(w, {}).get("lr") for w in ("lora", "full")}
             curve = data_curve(task, data, sizes=sizes_run, seeds=seeds, max_steps=max_steps,
                                lrs={w: lr for w, lr in chosen.items() if lr})
             record = _save_entry(task, "data_curve", curve, out)
