@@ -4,6 +4,7 @@
 - :mod:`~ctxembed.finetune.training`   AdamW, warm-up/decay, clipping, dynamic padding, length bucketing
 - :mod:`~ctxembed.finetune.alignment`  word labels on first pieces, -100 elsewhere, and back
 - :mod:`~ctxembed.finetune.qa`         windows with a stride, best valid span, offsets to text
+- :mod:`~ctxembed.finetune.feature_head` QA's feature-based way: a span head on cached frozen states
 - :mod:`~ctxembed.finetune.tasks`      chapter 4's three tasks four ways; the shipped artefacts
 
 ``python -m ctxembed.finetune train`` trains the shipped artefacts (seeded).

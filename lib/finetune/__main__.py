@@ -26,9 +26,10 @@ def main(argv=None) -> None:
     p.add_argument("--lrs", type=float, nargs="+", default=None,
                    help="learning rates to choose from on dev, for every way asked (default: "
                         "each way's grid in ctxembed.finetune.tasks.LR_GRID)")
-    p.add_argument("--ways", nargs="*", choices=["frozen", "lora", "full", "curve"],
-                   help="only these ways (default: all); 'curve' is sentiment's runs on fewer "
-                        "examples; runs of different ways share the record")
+    p.add_argument("--ways", nargs="*", choices=["frozen", "lora", "full", "feature", "curve"],
+                   help="only these ways (default: all); 'feature' is QA's two-layer head on frozen "
+                        "states; 'curve' is sentiment's runs on fewer examples; runs of "
+                        "different ways share the record")
     p.add_argument("--out", type=Path, default=ARTEFACTS,
                    help="folder for the artefacts and record.json (default: the shipped ones)")
     p.add_argument("--max-steps", type=int, default=None,
@@ -45,7 +46,7 @@ def main(argv=None) -> None:
         p.error("--seeds must be distinct")
     if args.lrs and min(args.lrs) <= 0:
         p.error("--lrs must be positive")
-    lrs = {w: tuple(args.lrs) for w in ("frozen", "lora", "full")} if args.lrs else None
+    lrs = {w: tuple(args.lrs) for w in ("frozen", "lora", "full", "feature")} if args.lrs else None
     main_train(tasks, threads=args.threads, seeds=args.seeds, ways=args.ways, out=args.out,
                max_steps=args.max_steps, n_train=args.n_train, n_eval=args.n_eval, lrs=lrs)
 

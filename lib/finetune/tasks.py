@@ -8,7 +8,8 @@ Tasks (data from :mod:`ctxembed.data`; sizes kept small for a 2-core CPU):
 
 Ways: a static baseline, frozen MiniLM + a linear head, full fine-tuning, LoRA
 (low-rank adapters on the attention's query and value projections, with
-``peft``; the head is trained too). ``python -m ctxembed.finetune train``
+``peft``; the head is trained too); for QA also a two-layer span head trained on
+the frozen encoder's cached states (:mod:`ctxembed.finetune.feature_head`). ``python -m ctxembed.finetune train``
 trains the last three, seeded, and writes the LoRA adapters and frozen-encoder
 heads (float16, small) and a JSON record of metrics, times and learning curves
 to ``lib/finetune/artefacts/``.
@@ -517,6 +518,18 @@ def main_train(tasks, threads: int = 1, seeds=SEEDS, ways=None, out: Path = ARTE
             print(f"[train] {task} / {way}: lr {chosen:g} chosen on dev; test "
                   f"{[round(headline(task, e['test']), 2) for e in per_seed.values()]} over seeds "
                   f"{seed_flag} in {time.perf_counter() - t:.0f} s", flush=True)
+        if task == "qa" and (not ways or "feature" in ways):
+            t = time.perf_counter()
+            entry = train_feature_head(data, seeds, out, max_steps=max_steps,
+                                       lrs=(lrs or {}).get("feature"))
+            seed_flag = " ".join(str(s) for s in seeds)
+            entry["command"] = (f"python -m ctxembed.finetune train --task qa --ways feature "
+                                f"--seeds {seed_flag} --threads {threads}{flags}")
+            entry["torch_threads"] = threads
+            record = _save_entry(task, "feature", entry, out)
+            print(f"[train] qa / feature: lr {entry['lr']:g} chosen on dev; test "
+                  f"{[round(e['test']['f1'], 2) for e in entry['seeds'].values()]} over seeds "
+                  f"{seed_flag} in {time.perf_counter() - t:.0f} s", flush=True)
         if task == "sentiment" and (not ways or "curve" in ways):
             sizes_run = [n for n in DATA_CURVE_SIZES if n < len(data["train"])]
             # the rates chosen on dev, from this run or an earlier one into the same folder
@@ -526,6 +539,56 @@ def main_train(tasks, threads: int = 1, seeds=SEEDS, ways=None, out: Path = ARTE
                                lrs={w: lr for w, lr in chosen.items() if lr})
             record = _save_entry(task, "data_curve", curve, out)
     return record
+
+
+def train_feature_head(data: dict, seeds=SEEDS, out: Path = ARTEFACTS, *, max_steps: int | None = None,
+                       lrs=None) -> dict:
+    """QA's feature-based way: a two-layer span head on cached frozen states
+    (:mod:`ctxembed.finetune.feature_head`), its learning rate chosen on dev with the first
+    seed, the other seeds at that rate; the first seed's head is saved into ``out``.
+
+    Returns the record entry (same keys as a fine-tuned way's, plus ``encode_seconds``, the
+    one pass of the frozen encoder over every window, and ``best_epoch``).
+    """
+    from ..evaluation import select_on_dev
+    from . import feature_head as fh
+
+    t = time.perf_counter()
+    tokenizer, encoder = fh.frozen_encoder()
+    cached = {}
+    for split in ("train", "dev", "test"):
+        feats, meta = features("qa", tokenizer, data[split])
+        cached[split] = (fh.frozen_states(encoder, tokenizer, feats), feats, meta)
+    encode_seconds = time.perf_counter() - t
+    epochs = 1 if max_steps else fh.EPOCHS
+    dev = (cached["dev"][0], cached["dev"][2], data["dev"])
+
+    def run(lr, seed):
+        print(f"[train] qa / feature, lr {lr:g}, seed {seed}", flush=True)
+        head, log = fh.train_head(cached["train"][0], cached["train"][1], dev, lr=lr, seed=seed,
+                                  epochs=epochs, max_steps=max_steps)
+        test = fh.evaluate_head(head, cached["test"][0], cached["test"][2], data["test"])
+        return head, {"test": {k: v for k, v in test.items() if isinstance(v, float)},
+                      "test_scores": encode_scores(example_scores("qa", test, data["test"])),
+                      "dev": log["dev"], "train_seconds": log["train_seconds"], "steps": log["steps"],
+                      "best_epoch": log["best_epoch"], "dev_by_epoch": log["dev_by_epoch"]}
+
+    grid = tuple(lrs or fh.LR_GRID)
+    tried = {lr: run(lr, seeds[0]) for lr in grid}
+    grid_dev = {lr: tried[lr][1]["dev"]["f1"] for lr in grid}
+    chosen = select_on_dev(grid, grid_dev.__getitem__).choice
+    head, first = tried[chosen]
+    per_seed = {str(seeds[0]): first}
+    for seed in seeds[1:]:
+        per_seed[str(seed)] = run(chosen, seed)[1]
+    path = fh.save_head(head, Path(out) / fh.ARTEFACT)
+    trainable = sum(p.numel() for p in head.parameters())
+    return {**first, "seed": seeds[0], "n_train": len(data["train"]), "trainable": trainable,
+            "total": trainable + sum(p.numel() for p in encoder.parameters()), "lr": chosen,
+            "epochs": epochs, "batch_size": fh.BATCH_SIZE, "layers_summed": fh.LAYERS,
+            "head": dict(fh.HEAD), "encode_seconds": encode_seconds,
+            "lr_grid": {f"{lr:g}": dev for lr, dev in grid_dev.items()}, "lr_chosen_on": "dev",
+            "seeds": per_seed, "artefact": path.name}
 
 
 def domain_results(model, tokenizer, n: int = 500) -> tuple[dict[str, float], dict[str, str]]:
