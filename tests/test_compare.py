@@ -1,6 +1,7 @@
 """ctxembed.compare: the measurements of chapter 5 behave as the chapter says."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import ctxembed
@@ -107,6 +108,36 @@ def test_mev_is_at_least_the_squared_length_of_the_mean_share():
     assert mev >= bound - 1e-9 and bound > 0.5
 
 
+def test_adjusted_mev_is_zero_when_a_words_uses_are_as_scattered_as_random_words():
+    """Ethayarajh's "under 5%" is MEV minus that of random words: in an anisotropic cone
+    (every vector shares a direction, so the raw MEV is large) a word whose vectors are as
+    scattered as random words' gets about 0, and a static word keeps a large share."""
+    rng = np.random.default_rng(2)
+    n_words, k = 40, 8
+    words = [f"w{i}" for i in range(n_words) for _ in range(k)]
+    sids = [j for _ in range(n_words) for j in range(k)]      # sentence j holds every word once
+    cone = rng.normal(size=(n_words * k, 32)) + 2.0
+    raw = C.max_explainable_variance(occurrences(cone, words, sids))
+    adjusted = C.adjusted_max_explainable_variance(occurrences(cone, words, sids))
+    assert raw.mean().iloc[0] > 0.5                       # raw: the shared direction
+    assert abs(adjusted.mean().iloc[0]) < 0.03            # corrected: nothing a static vector adds
+    static = np.repeat(rng.normal(size=(n_words, 32)) + 2.0, k, axis=0)
+    fixed = C.adjusted_max_explainable_variance(occurrences(static, words, sids))
+    base = C.random_word_mev(occurrences(static, words, sids), k)
+    assert np.allclose(fixed.to_numpy(), 1.0 - base[0], atol=0.02) and (fixed.to_numpy() > 0.1).all()
+    report = C.contextuality_by_layer(occurrences(cone, words, sids))
+    assert report.mev_adj.iloc[0] == pytest.approx(adjusted.mean().iloc[0], abs=0.01)
+
+
+def test_the_mev_baseline_uses_as_many_random_tokens_as_the_word_has_contexts():
+    rng = np.random.default_rng(3)
+    occ = occurrences(rng.normal(size=(400, 32)), [f"w{i % 40}" for i in range(400)], range(400))
+    few, many = C.random_word_mev(occ, 3)[0], C.random_word_mev(occ, 25)[0]
+    assert few > many                      # fewer vectors: the first component explains more
+    with pytest.raises(ValueError, match="at least 2"):
+        C.random_word_mev(occ, 1)
+
+
 def test_self_similarity_needs_words_in_enough_sentences():
     occ = occurrences(np.eye(3), ["a", "b", "c"], [0, 1, 2])
     with pytest.raises(ValueError, match="5 or more sentences"):
@@ -205,3 +236,16 @@ def test_words_per_second_times_fast_models_over_many_passes_and_keeps_the_best_
     disturbed = _TimedEmbedder(0.05, slow_passes={2})
     speed = M.words_per_second(disturbed, words, repeats=3, min_seconds=0.05)
     assert 5 / 0.05 * 0.6 < speed <= 5 / 0.05
+
+
+def test_sense_heatmaps_share_one_colour_scale_with_a_colour_bar():
+    import matplotlib
+    matplotlib.use("Agg")
+    from ctxembed.compare import plots
+    narrow = pd.DataFrame([[0.94, 0.90], [0.90, 0.93]], index=["a", "b"], columns=["a", "b"])
+    wide = pd.DataFrame([[0.80, 0.20], [0.20, 0.70]], index=["a", "b"], columns=["a", "b"])
+    fig = plots.sense_matrices({"narrow": narrow, "wide": wide})
+    images = [ax.images[0] for ax in fig.axes if ax.images]
+    assert len(images) == 2
+    assert {im.get_clim() for im in images} == {(0.2, 0.94)}
+    assert any(ax.get_label() == "<colorbar>" for ax in fig.axes)

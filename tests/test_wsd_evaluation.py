@@ -59,7 +59,7 @@ def test_a_sample_of_words_is_fixed_and_has_senses_to_tell_apart(words):
 @pytest.mark.slow
 def test_contextual_methods_beat_the_baselines(result):
     accuracy = result.accuracy
-    weak = max(accuracy(b) for b in ("most-frequent-sense", "lesk", "static-word"))
+    weak = max(accuracy(b) for b in ("most-frequent-sense", "random", "lesk", "static-word"))
     for method in ("centroid", "knn", "logreg"):
         assert accuracy(method) > weak + 0.1, result.overall
     # context-average GloVe vectors come closer; the margin over them is measured on every
@@ -82,6 +82,40 @@ def test_results_are_tidy_per_word_and_overall(result, words):
     assert set(per_word.lemma) == set(words)
     wrong = result.confusions("centroid", n=3)
     assert len(wrong) == 3 and (wrong.gold != wrong.predicted).all() and wrong.gold_gloss.str.len().min() > 0
+
+
+def test_the_most_frequent_sense_is_wordnets_first_listed_sense_not_the_alphabetical_one():
+    from ctxembed.data.wordnet import load_wordnet
+    from ctxembed.wsd.evaluation import first_wordnet_sense
+    wn = load_wordnet()
+    listed = [s.name() for s in wn.synsets("bank", pos="n")]
+    # WordNet's order, whatever the alphabet says (depository_... sorts first)
+    assert first_wordnet_sense("bank", sorted(listed[:2]), "n") == listed[0]
+    assert first_wordnet_sense("bank", listed[1:4], "n") == listed[1]
+    # the part of speech of the use picks among parts of speech; none of it: first listed
+    verb = wn.synsets("bank", pos="v")[3].name()
+    assert first_wordnet_sense("bank", [listed[5], verb], "v") == verb
+    assert first_wordnet_sense("bank", [listed[5], verb], "r") == listed[5]
+    # words whose candidate senses all have a SemCor count of 0 still get WordNet's first
+    data = wordnet_wsd_data()
+    train = data[data.split == "train"]
+    candidates = dict(train.groupby("lemma").sense.agg(lambda g: sorted(set(g))).items())
+    for lemma in list(candidates)[:200]:
+        names = candidates[lemma]
+        order = [s.name() for s in wn.synsets(lemma)]
+        pos = names[0].split(".")[-2]          # "s" (satellite adjective) counts as "a"
+        same = [n for n in names if n.split(".")[-2].replace("s", "a") == pos.replace("s", "a")]
+        assert first_wordnet_sense(lemma, names, pos) == min(same, key=order.index)
+
+
+@pytest.mark.slow
+def test_the_random_baseline_is_near_chance(result, words):
+    data = wordnet_wsd_data()
+    train, test = data[data.split == "train"], data[data.split == "test"]
+    n_senses = train.groupby("lemma").sense.nunique()
+    chance = float((1 / n_senses[test[test.lemma.isin(words)].lemma]).mean())
+    n = int(result.overall.n.iloc[0])
+    assert abs(result.accuracy("random") - chance) < 3 * np.sqrt(chance * (1 - chance) / n)
 
 
 def test_words_outside_the_evaluation_get_a_clear_error():

@@ -75,13 +75,19 @@ def sense_matrix(X, senses: Sequence[str]) -> pd.DataFrame:
 
 
 def sense_matrices(matrices: Mapping[str, pd.DataFrame], *, title: str = ""):
-    """One sense-by-sense heatmap per model (cividis, own colour scale per panel, values printed)."""
-    fig, axes = plt.subplots(1, len(matrices), figsize=(3.0 * len(matrices), 3.0), squeeze=False)
+    """One sense-by-sense heatmap per model, all on **one** colour scale (cividis, with a
+    colour bar), so that a model whose cosines all sit in a narrow band does not look as
+    separated as one whose same-sense and different-sense cosines lie far apart. Values are
+    printed in the cells."""
+    values = np.concatenate([M.to_numpy().ravel() for M in matrices.values()])
+    lo, hi = float(values.min()), float(values.max())
+    fig, axes = plt.subplots(1, len(matrices), figsize=(3.0 * len(matrices) + 0.8, 3.0),
+                             squeeze=False)
+    image = None
     for ax, (model, M) in zip(axes[0], matrices.items()):
-        ax.imshow(M.to_numpy(), cmap="cividis")
+        image = ax.imshow(M.to_numpy(), cmap="cividis", vmin=lo, vmax=hi)
         ax.set_xticks(range(len(M)), M.columns, rotation=45, ha="right", fontsize=8)
         ax.set_yticks(range(len(M)), M.index, fontsize=8)
-        lo, hi = float(M.to_numpy().min()), float(M.to_numpy().max())
         for i in range(len(M)):
             for j in range(len(M)):
                 v = M.iat[i, j]
@@ -91,6 +97,7 @@ def sense_matrices(matrices: Mapping[str, pd.DataFrame], *, title: str = ""):
     if title:
         fig.suptitle(title)
     fig.tight_layout()
+    fig.colorbar(image, ax=list(axes[0]), shrink=0.8, label="mean cosine")
     return fig
 
 

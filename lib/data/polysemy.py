@@ -35,3 +35,16 @@ def polysemy_sentences() -> pd.DataFrame:
     path = files("ctxembed.data") / "polysemy_sentences.tsv"
     with path.open(encoding="utf-8") as fh:
         return pd.read_csv(fh, sep="\t", comment="#")
+
+
+def per_sense_range(data: pd.DataFrame, by: tuple[str, ...] = ("word", "sense")) -> str:
+    """How many rows each group of ``by`` has, as the pages say it: ``"8"`` or ``"8 to 9"``.
+
+    >>> per_sense_range(pd.DataFrame({"word": ["a"] * 3, "sense": ["x", "x", "y"]}))
+    '1 to 2'
+    """
+    sizes = data.groupby(list(by)).size()
+    if sizes.empty:
+        raise ValueError("No rows: nothing to count.")
+    low, high = int(sizes.min()), int(sizes.max())
+    return str(low) if low == high else f"{low} to {high}"

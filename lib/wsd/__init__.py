@@ -28,10 +28,11 @@ Example
 0             centroid      0.61
 1                  knn      0.56
 2               logreg      0.56
-3  most-frequent-sense      0.34
-4                 lesk      0.35
-5          static-word      0.36
-6       static-context      0.55
+3  most-frequent-sense      0.42
+4               random      0.33
+5                 lesk      0.35
+6          static-word      0.36
+7       static-context      0.55
 """
 
 from .centroid import (

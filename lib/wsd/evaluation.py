@@ -11,8 +11,11 @@ senses seen in training.
 
 Baselines:
 
-- ``"most-frequent-sense"``: the candidate sense SemCor tagged most often
-  (WordNet's ``Lemma.count()``; ties go to the first in :func:`~ctxembed.wsd.wordnet_senses`'s order);
+- ``"most-frequent-sense"``: WordNet's first sense, the standard baseline: WordNet lists a
+  word's senses by how often SemCor's annotators chose them, and this baseline answers the
+  first listed candidate in the part of speech of the test use (the standard all-words
+  benchmarks give the part of speech; the systems here are not given it);
+- ``"random"``: a uniform choice among the candidate senses (seeded);
 - ``"lesk"``: simplified Lesk, NLTK's :func:`nltk.wsd.lesk` (gloss-context word overlap)
   restricted to the candidate senses;
 - ``"static-word"``: the centroid classifier on GloVe vectors of the word (one vector
@@ -34,10 +37,11 @@ Example
 0             centroid   last   mean      0.61
 1                  knn   last   mean      0.56
 2               logreg   last   mean      0.56
-3  most-frequent-sense      -      -      0.34
-4                 lesk      -      -      0.35
-5          static-word      -      -      0.36
-6       static-context      -      -      0.55
+3  most-frequent-sense      -      -      0.42
+4               random      -      -      0.33
+5                 lesk      -      -      0.35
+6          static-word      -      -      0.36
+7       static-context      -      -      0.55
 >>> result.per_word.query("method == 'centroid'").head(3)
      method layers pieces   lemma  n  accuracy
 0  centroid   last   mean    able  2      0.50
@@ -74,7 +78,7 @@ from .inventory import gloss_sentence, wordnet_inventory
 from .system import WSDSystem, predictions_table
 from .vectors import use_vectors
 
-BASELINES = ("most-frequent-sense", "lesk", "static-word", "static-context")
+BASELINES = ("most-frequent-sense", "random", "lesk", "static-word", "static-context")
 
 
 def wordnet_wsd_data(min_senses: int = 2, min_examples: int = 2, seed: int = 0,
@@ -200,6 +204,29 @@ def _summaries(pred: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return per_word, overall[keys + ["accuracy", "macro_accuracy", "n", "words"]]
 
 
+def first_wordnet_sense(lemma: str, candidates: Sequence[str], pos: str | None = None) -> str:
+    """WordNet's first listed sense of ``lemma`` among ``candidates`` (synset names),
+    in part of speech ``pos`` ("n", "v", "a", "r"; "s" counts as "a") when one of the
+    candidates has it. WordNet orders a word's senses by their frequency in SemCor, so this
+    is the standard most-frequent-sense baseline.
+
+    Example
+    -------
+    >>> first_wordnet_sense("bank", ["bank.n.01", "depository_financial_institution.n.01"], "n")
+    'bank.n.01'
+    """
+    from ..data.wordnet import load_wordnet
+    if not candidates:
+        raise ValueError(f"No candidate senses for {lemma!r}.")
+    wanted = set(candidates)
+    pos = {"s": "a"}.get(pos, pos)
+    listed = [s.name() for s in load_wordnet().synsets(lemma) if s.name() in wanted]
+    if not listed:
+        raise ValueError(f"None of {sorted(wanted)[:3]} is a WordNet sense of {lemma!r}.")
+    same_pos = [n for n in listed if {"s": "a"}.get(n.split(".")[-2], n.split(".")[-2]) == pos]
+    return (same_pos or listed)[0]
+
+
 def _lesk_predictions(test: pd.DataFrame, candidates: dict[str, list[str]]) -> list[str]:
     from nltk.wsd import lesk
 
@@ -322,12 +349,11 @@ def evaluate_wordnet(methods: Sequence[str] = ("centroid", "knn", "logreg"), *,
                                                         list(test.word)))
             continue
         if name == "most-frequent-sense":
-            inventory = wordnet_inventory()
-            best = {}
-            for lemma, cands in candidates.items():
-                ranked = [s for s in inventory[lemma] if s.name in cands]
-                best[lemma] = max(ranked, key=lambda s: s.count).name   # first listed on a tie
-            labels = [best[l] for l in test.lemma]
+            labels = [first_wordnet_sense(lemma, candidates[lemma], sense.split(".")[-2])
+                      for lemma, sense in zip(test.lemma, test.sense)]
+        elif name == "random":
+            rng = random.Random(seed)
+            labels = [rng.choice(candidates[lemma]) for lemma in test.lemma]
         elif name == "lesk":
             labels = _lesk_predictions(test, candidates)
         else:
