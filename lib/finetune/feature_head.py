@@ -35,7 +35,7 @@ from torch.nn.utils.rnn import pad_sequence
 
 LAYERS = 4                      # the encoder's last four layers, summed
 HEAD = {"hidden": 256, "kernel": 3, "dropout": 0.1}
-EPOCHS = 4                      # each epoch has about as many steps as one fine-tuning epoch
+EPOCHS = 12                     # each epoch has about as many steps as one fine-tuning epoch
 BATCH_SIZE = 16                 # as fine-tuning's batches
 LR_GRID = (5e-4, 1e-3, 2e-3)    # Adam's learning rate, chosen on dev with the first seed
 ARTEFACT = "qa-feature.safetensors"

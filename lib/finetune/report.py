@@ -213,12 +213,22 @@ def qa_explorer(examples: Sequence, outputs: Sequence[dict], meta: Sequence[dict
     return view_switcher(views, draw, description="Question:", width="60em")
 
 
+def frozen_feature_head(test, entry: Mapping, tokenizer, encoder) -> dict:
+    """QA's shipped feature-based head (:mod:`ctxembed.finetune.feature_head`) evaluated on
+    ``test`` with the given frozen ``encoder``, and its training record's size and time."""
+    from . import feature_head, tasks
+    head = feature_head.load_head(tasks.ARTEFACTS / entry["artefact"])
+    return {**feature_head.evaluate_examples(head, test, tokenizer, encoder, entry["layers_summed"]),
+            "trainable": entry["trainable"], "seconds": entry["encode_seconds"] + entry["train_seconds"]}
+
+
 def compare_four_ways(task: str, data: Mapping, record: Mapping) -> dict:
     """Chapter 4's four ways on one task, evaluated on its test set.
 
     The static baselines (for sentiment also a bag of words) and the frozen encoder +
     linear model are fitted here; the shipped LoRA adapter (and, for QA, the frozen-encoder
-    head) are loaded and re-evaluated, and must match the training record's first seed.
+    linear head and the feature-based two-layer head) are loaded and re-evaluated, and must
+    match the training record's first seed.
     A trained way's figure is the mean over the record's seeds (full fine-tuning comes
     from the record only: that model is not shipped). Every row gets a 95% bootstrap
     interval over the test examples (sentences for POS) when per-example scores exist.
@@ -230,7 +240,8 @@ def compare_four_ways(task: str, data: Mapping, record: Mapping) -> dict:
         trainable parameters), ``static``, ``frozen``, ``lora`` (each the evaluation dict
         of the model fitted or shipped: metric, predictions...), ``lora_model`` (tokenizer,
         model), ``scores`` (per-example test scores of each row, seed-averaged; None where
-        not recorded), ``rows`` and ``names`` (the static and frozen rows' names).
+        not recorded), ``rows`` and ``names`` (the static and frozen rows' names; for QA
+        also the feature-based head's row).
     """
     from ..data.squad import squad_metrics
     from . import tasks
@@ -259,16 +270,19 @@ def compare_four_ways(task: str, data: Mapping, record: Mapping) -> dict:
         tok, model = tasks.load_trained(task, "frozen")
         frozen = {**tasks.evaluate(task, model, tok, test), "seconds": rec["frozen"]["train_seconds"],
                   "trainable": rec["frozen"]["trainable"]}
-        names = ("static: lexical-overlap span (no training)", "frozen MiniLM + linear start/end head")
+        names = ("static: lexical-overlap span (no training)", "frozen MiniLM + linear start/end head",
+                 "frozen MiniLM (sum of last 4 layers) + two-layer span head")
+        extra[names[2]] = feature = frozen_feature_head(test, rec["feature"], tok, model.base_model)
     tok, model = tasks.load_trained(task, "lora")
     lora = tasks.evaluate(task, model, tok, test)
     key = "f1" if task == "qa" else "accuracy"
-    checks = [("lora", lora)] + ([("frozen", frozen)] if task == "qa" else [])
+    checks = [("lora", lora)] + ([("frozen", frozen), ("feature", feature)] if task == "qa" else [])
     for way, got in checks:
         if abs(got[key] - rec[way]["test"][key]) > 0.2:
             raise AssertionError(f"shipped {task}/{way} gives {got[key]:.2f}, the record says "
                                  f"{rec[way]['test'][key]:.2f}: retrain or fix the artefact")
-    rows = {names[0]: static, **extra, names[1]: frozen,
+    rows = {names[0]: static, **(extra if task != "qa" else {}), names[1]: frozen,
+            **(extra if task == "qa" else {}),
             "full fine-tuning": {**rec["full"]["test"], "seconds": rec["full"]["train_seconds"],
                                  "trainable": rec["full"]["trainable"]},
             "LoRA r=8 + head": {**lora, "seconds": rec["lora"]["train_seconds"],
@@ -279,10 +293,12 @@ def compare_four_ways(task: str, data: Mapping, record: Mapping) -> dict:
     scores = {}
     for name, result in rows.items():
         way = {"full fine-tuning": "full", "LoRA r=8 + head": "lora"}.get(name)
-        if way is None and not (task == "qa" and name == names[1]):
+        if task == "qa" and name in names[1:]:
+            way = "frozen" if name == names[1] else "feature"
+        if way is None:
             scores[name] = tasks.example_scores(task, result, test)
             continue
-        entry = rec[way or "frozen"]
+        entry = rec[way]
         scores[name], result["seed_values"] = trained_scores(entry)
         if scores[name] is None and way != "full":     # an old single-run record: re-scored here
             scores[name] = tasks.example_scores(task, result, test)
