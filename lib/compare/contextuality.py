@@ -217,7 +217,10 @@ def max_explainable_variance(occ: Occurrences, min_contexts: int = 5, max_contex
     return pd.DataFrame.from_dict(rows, orient="index", columns=list(occ.layer_names))
 
 
-def random_word_mev(occ: Occurrences, k: int, n_draws: int = 50, seed: int = 0) -> np.ndarray:
+MEV_DRAWS = 50     # random sets of tokens averaged for the MEV baseline of each number of contexts
+
+
+def random_word_mev(occ: Occurrences, k: int, n_draws: int = MEV_DRAWS, seed: int = 0) -> np.ndarray:
     """The anisotropy baseline of :func:`max_explainable_variance`: the mean MEV, per layer,
     of ``k`` random tokens from ``k`` different sentences (mostly different words).
 
@@ -245,7 +248,7 @@ def random_word_mev(occ: Occurrences, k: int, n_draws: int = 50, seed: int = 0) 
 
 
 def adjusted_max_explainable_variance(occ: Occurrences, min_contexts: int = 5,
-                                      max_contexts: int = 25, n_draws: int = 50,
+                                      max_contexts: int = 25, n_draws: int = MEV_DRAWS,
                                       seed: int = 0) -> pd.DataFrame:
     """MEV corrected for anisotropy, as Ethayarajh (2019) reports it: each word's
     :func:`max_explainable_variance` minus :func:`random_word_mev` for as many random
@@ -258,11 +261,17 @@ def adjusted_max_explainable_variance(occ: Occurrences, min_contexts: int = 5,
     pandas.DataFrame, shape (n_words, L).
     """
     raw = max_explainable_variance(occ, min_contexts, max_contexts, seed)
+    return raw - _mev_baselines(occ, raw.index, min_contexts, max_contexts, n_draws, seed)
+
+
+def _mev_baselines(occ: Occurrences, words, min_contexts: int, max_contexts: int, n_draws: int,
+                   seed: int) -> np.ndarray:
+    """(len(words), L): :func:`random_word_mev` for as many tokens as each word has contexts
+    (the same sample of contexts as :func:`max_explainable_variance` with this seed)."""
     groups = _context_groups(occ, min_contexts, max_contexts, np.random.default_rng(seed))
     baselines = {k: random_word_mev(occ, k, n_draws, seed + k)
                  for k in sorted({len(idx) for idx in groups.values()})}
-    base = np.stack([baselines[len(groups[w])] for w in raw.index])
-    return raw - base
+    return np.stack([baselines[len(groups[w])] for w in words])
 
 
 def contextuality_by_layer(occ: Occurrences, *, min_contexts: int = 5, max_contexts: int = 25,
@@ -281,7 +290,7 @@ def contextuality_by_layer(occ: Occurrences, *, min_contexts: int = 5, max_conte
     intra = intra_sentence_similarity(occ)
     base = anisotropy(occ, n_pairs, seed)
     mev = max_explainable_variance(occ, min_contexts, max_contexts, seed)
-    mev_adj = adjusted_max_explainable_variance(occ, min_contexts, max_contexts, seed=seed)
+    mev_adj = mev - _mev_baselines(occ, mev.index, min_contexts, max_contexts, MEV_DRAWS, seed)
     out = pd.DataFrame({
         "self_similarity": self_sim.mean(),
         "intra_similarity": intra.mean(),

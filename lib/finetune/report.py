@@ -247,11 +247,11 @@ def compare_four_ways(task: str, data: Mapping, record: Mapping) -> dict:
     from . import tasks
     rec = record[task]
     train_rows, test = data["train"], data["test"]
-    extra = {}
+    after_static, after_frozen = {}, {}      # more rows: static baselines, other frozen heads
     if task == "sentiment":
         static, clf = tasks.glove_logistic_regression(train_rows, test)
         static["clf"] = clf
-        extra["static: bag of words (TF-IDF of 1-2-grams) + logistic regression"] = \
+        after_static["static: bag of words (TF-IDF of 1-2-grams) + logistic regression"] = \
             tasks.bag_of_words_logistic_regression(train_rows, test)
         frozen = tasks.frozen_logistic_regression(task, train_rows, test)
         names = ("static: GloVe average + logistic regression",
@@ -272,7 +272,8 @@ def compare_four_ways(task: str, data: Mapping, record: Mapping) -> dict:
                   "trainable": rec["frozen"]["trainable"]}
         names = ("static: lexical-overlap span (no training)", "frozen MiniLM + linear start/end head",
                  "frozen MiniLM (sum of last 4 layers) + two-layer span head")
-        extra[names[2]] = feature = frozen_feature_head(test, rec["feature"], tok, model.base_model)
+        after_frozen[names[2]] = feature = frozen_feature_head(test, rec["feature"], tok,
+                                                               model.base_model)
     tok, model = tasks.load_trained(task, "lora")
     lora = tasks.evaluate(task, model, tok, test)
     key = "f1" if task == "qa" else "accuracy"
@@ -281,8 +282,7 @@ def compare_four_ways(task: str, data: Mapping, record: Mapping) -> dict:
         if abs(got[key] - rec[way]["test"][key]) > 0.2:
             raise AssertionError(f"shipped {task}/{way} gives {got[key]:.2f}, the record says "
                                  f"{rec[way]['test'][key]:.2f}: retrain or fix the artefact")
-    rows = {names[0]: static, **(extra if task != "qa" else {}), names[1]: frozen,
-            **(extra if task == "qa" else {}),
+    rows = {names[0]: static, **after_static, names[1]: frozen, **after_frozen,
             "full fine-tuning": {**rec["full"]["test"], "seconds": rec["full"]["train_seconds"],
                                  "trainable": rec["full"]["trainable"]},
             "LoRA r=8 + head": {**lora, "seconds": rec["lora"]["train_seconds"],
