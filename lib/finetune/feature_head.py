@@ -19,7 +19,8 @@ Because the encoder runs once, not once per step, the head can afford several ep
 
 Example
 -------
->>> evaluate_examples(load_head(), tasks.task_data("qa")["test"])["f1"]       # doctest: +SKIP
+>>> head = load_head(tasks.ARTEFACTS / ARTEFACT)                             # doctest: +SKIP
+>>> evaluate_examples(head, tasks.task_data("qa")["test"])["f1"]             # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -134,10 +135,10 @@ def evaluate_examples(head: SpanHead, examples, tokenizer=None, encoder=None,
                       layers: int = LAYERS) -> dict:
     """From QA examples to the head's exact match, F1 (%) and answers: windows, the frozen
     encoder's states (``tokenizer``/``encoder`` default to :func:`frozen_encoder`'s), spans."""
-    from .tasks import features
+    from .qa import QA_WINDOW, prepare_qa_features
     if encoder is None:
         tokenizer, encoder = frozen_encoder()
-    feats, meta = features("qa", tokenizer, examples)
+    feats, meta = prepare_qa_features(tokenizer, examples, **QA_WINDOW)
     return evaluate_head(head, frozen_states(encoder, tokenizer, feats, layers=layers), meta, examples)
 
 
@@ -207,13 +208,12 @@ def save_head(head: SpanHead, path: Path) -> Path:
     return Path(path)
 
 
-def load_head(path: Path | None = None) -> SpanHead:
-    """A saved :class:`SpanHead` (default: the shipped one), in eval mode."""
+def load_head(path: Path) -> SpanHead:
+    """A saved :class:`SpanHead` (the shipped one: ``tasks.ARTEFACTS / ARTEFACT``), in eval mode."""
     from safetensors import safe_open
     from safetensors.torch import load_file
 
-    from .tasks import ARTEFACTS
-    path = Path(path) if path else ARTEFACTS / ARTEFACT
+    path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: run `python -m ctxembed.finetune train --task qa "
                                 "--ways feature`.")

@@ -37,7 +37,7 @@ from transformers import DataCollatorForTokenClassification, DataCollatorWithPad
 
 from .alignment import encode_tagged, word_predictions
 from .heads import count_parameters, freeze_encoder, load_task_model
-from .qa import decode_answers, prepare_qa_features
+from .qa import QA_WINDOW, decode_answers, prepare_qa_features
 from .training import TrainConfig, predict, train
 
 ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
@@ -53,7 +53,6 @@ PLAN = {"sentiment": {"epochs": 1.0, "batch_size": 16, "eval_every": 55},
 # training-set sizes of the extra sentiment runs (fine-tuning against the amount of data)
 DATA_CURVE_SIZES = (100, 300, 1000, 3000)
 CURVE_MIN_STEPS = 150   # every size of the data curve trains for at least this many steps
-QA_WINDOW = {"max_length": 192, "stride": 64}
 # the default learning rate of a single run (usual values for small data); the training command
 # chooses among LR_GRID on dev instead
 RECIPES = {

@@ -15,7 +15,7 @@ Baselines:
   word's senses by how often SemCor's annotators chose them, and this baseline answers the
   first listed candidate in the part of speech of the test use (the standard all-words
   benchmarks give the part of speech; the systems here are not given it);
-- ``"random"``: a uniform choice among the candidate senses (seeded);
+- ``"random"``: a uniform choice among the candidate senses (seeded per word);
 - ``"lesk"``: simplified Lesk, NLTK's :func:`nltk.wsd.lesk` (gloss-context word overlap)
   restricted to the candidate senses;
 - ``"static-word"``: the centroid classifier on GloVe vectors of the word (one vector
@@ -38,7 +38,7 @@ Example
 1                  knn   last   mean      0.56
 2               logreg   last   mean      0.56
 3  most-frequent-sense      -      -      0.42
-4               random      -      -      0.33
+4               random      -      -      0.32
 5                 lesk      -      -      0.35
 6          static-word      -      -      0.36
 7       static-context      -      -      0.55
@@ -351,9 +351,10 @@ def evaluate_wordnet(methods: Sequence[str] = ("centroid", "knn", "logreg"), *,
         if name == "most-frequent-sense":
             labels = [first_wordnet_sense(lemma, candidates[lemma], sense.split(".")[-2])
                       for lemma, sense in zip(test.lemma, test.sense)]
-        elif name == "random":
-            rng = random.Random(seed)
-            labels = [rng.choice(candidates[lemma]) for lemma in test.lemma]
+        elif name == "random":      # one seeded stream per word: the same draws in any subset
+            streams = {}
+            labels = [streams.setdefault(lemma, random.Random(f"{seed}:{lemma}"))
+                      .choice(candidates[lemma]) for lemma in test.lemma]
         elif name == "lesk":
             labels = _lesk_predictions(test, candidates)
         else:
