@@ -29,10 +29,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pad_sequence
+
+from .training import frozen_batches
 
 LAYERS = 4                      # the encoder's last four layers, summed
 HEAD = {"hidden": 256, "kernel": 3, "dropout": 0.1}
@@ -66,17 +67,12 @@ def frozen_states(encoder, tokenizer, features: Sequence[dict], *, layers: int =
     if not 1 <= layers <= n_layers:
         raise ValueError(f"layers must be between 1 and the encoder's {n_layers}, got {layers}.")
     collate = DataCollatorWithPadding(tokenizer, return_tensors="pt")
-    keys = ("input_ids", "attention_mask", "token_type_ids")
-    order = np.argsort([len(f["input_ids"]) for f in features], kind="stable")
     states: list[torch.Tensor | None] = [None] * len(features)
-    with torch.no_grad():
-        for i in range(0, len(order), batch_size):
-            idx = order[i:i + batch_size].tolist()
-            batch = collate([{k: v for k, v in features[j].items() if k in keys} for j in idx])
-            hidden = encoder(**batch, output_hidden_states=True).hidden_states
-            summed = torch.stack(hidden[-layers:]).sum(0)
-            for row, j in enumerate(idx):
-                states[j] = summed[row, :len(features[j]["input_ids"])].to(torch.float16)
+    for idx, _, out in frozen_batches(encoder, features, collate, batch_size,
+                                      output_hidden_states=True):
+        summed = torch.stack(out.hidden_states[-layers:]).sum(0)
+        for row, j in enumerate(idx):
+            states[j] = summed[row, :len(features[j]["input_ids"])].to(torch.float16)
     return states
 
 

@@ -38,7 +38,7 @@ from transformers import DataCollatorForTokenClassification, DataCollatorWithPad
 from .alignment import encode_tagged, word_predictions
 from .heads import count_parameters, freeze_encoder, load_task_model
 from .qa import QA_WINDOW, decode_answers, prepare_qa_features
-from .training import TrainConfig, predict, train
+from .training import TrainConfig, frozen_batches, predict, train
 
 ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
 RECORD = ARTEFACTS / "record.json"
@@ -360,24 +360,19 @@ def frozen_token_features(tokenizer, model, examples, task: str, batch_size: int
     """
     from ..core.pooling import pool_tokens
     feats, meta = features(task, tokenizer, examples)
-    base = model.base_model
-    col = collator(task, tokenizer)
-    order = np.argsort([len(f["input_ids"]) for f in feats], kind="stable")
     rows: list[np.ndarray | None] = [None] * len(feats)
-    with torch.no_grad():
-        for i in range(0, len(order), batch_size):
-            idx = order[i:i + batch_size].tolist()
-            batch = col([{k: v for k, v in feats[j].items() if k != "labels"} for j in idx])
-            h = base(**batch).last_hidden_state
-            if task == "sentiment":
-                pooled = pool_tokens(h, batch["attention_mask"], "mean").numpy()
-                for row, j in enumerate(idx):
-                    rows[j] = pooled[row][None]
-            else:
-                for row, j in enumerate(idx):
-                    w = meta[j]
-                    first = [t for t, x in enumerate(w) if x is not None and (t == 0 or w[t - 1] != x)]
-                    rows[j] = h[row, first].numpy()
+    for idx, batch, out in frozen_batches(model.base_model, feats, collator(task, tokenizer),
+                                          batch_size):
+        h = out.last_hidden_state
+        if task == "sentiment":
+            pooled = pool_tokens(h, batch["attention_mask"], "mean").numpy()
+            for row, j in enumerate(idx):
+                rows[j] = pooled[row][None]
+        else:
+            for row, j in enumerate(idx):
+                w = meta[j]
+                first = [t for t, x in enumerate(w) if x is not None and (t == 0 or w[t - 1] != x)]
+                rows[j] = h[row, first].numpy()
     return np.concatenate(rows)
 
 

@@ -184,6 +184,23 @@ def train(model, features: Sequence[dict], collate: Callable, config: TrainConfi
     return log
 
 
+def frozen_batches(model, features: Sequence[dict], collate: Callable, batch_size: int = 64,
+                   **call):
+    """Run a frozen ``model`` over ``features`` in batches of similar length, without gradients.
+
+    Yields ``(indices, batch, output)``: the positions in ``features`` of the batch's rows,
+    the collated batch and the model's output (``call`` is passed to the model, e.g.
+    ``output_hidden_states=True``). Only the model's inputs are collated (no labels).
+    """
+    keys = ("input_ids", "attention_mask", "token_type_ids")
+    order = np.argsort([len(f["input_ids"]) for f in features], kind="stable")
+    with torch.no_grad():
+        for i in range(0, len(order), batch_size):
+            idx = order[i:i + batch_size].tolist()
+            batch = collate([{k: v for k, v in features[j].items() if k in keys} for j in idx])
+            yield idx, batch, model(**batch, **call)
+
+
 @torch.no_grad()
 def predict(model, features: Sequence[dict], collate: Callable, batch_size: int = 64) -> list[dict]:
     """Model outputs for each feature, unpadded, in the order of ``features``.
