@@ -23,6 +23,8 @@ figure the course prints its interval, and the sentences that report them:
 :func:`split_dev_test`,                   choose on dev, report on test: a seeded, optionally
 :func:`select_on_dev`                     stratified and grouped split; a selection that
                                           sees dev only
+:func:`expected_calibration_error`        is a confidence a probability? the mean gap between
+                                          confidence and accuracy over confidence bins
 ========================================  ===================================================
 
 Paired bootstrap or McNemar? Both compare two systems on the same examples. The paired
@@ -43,6 +45,7 @@ Example
 81.5 (95% CI 76.4–85.8)
 """
 
+from .calibration import expected_calibration_error
 from .intervals import (
     Interval,
     binomial_interval,
@@ -69,6 +72,7 @@ __all__ = [
     "DevSelection", "DevTestSplit", "Interval", "McNemarResult", "PairedComparison", "SeedRuns",
     "binomial_interval", "binomial_standard_error", "bootstrap_interval",
     "bootstrap_metric_interval", "compare_sentence", "compare_systems", "difference_sentence",
+    "expected_calibration_error",
     "format_interval", "format_number", "format_seed_mean", "mcnemar_test",
     "paired_bootstrap_difference", "paired_metric_difference", "select_on_dev",
     "split_dev_test",

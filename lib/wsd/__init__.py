@@ -9,8 +9,12 @@
 - :mod:`~ctxembed.wsd.inventory`       WordNet senses, SemCor counts and training sentences
                                        from stated sources
 - :mod:`~ctxembed.wsd.wordnet_system`  :func:`default_system`: every WordNet word, fitted on demand
+- :mod:`~ctxembed.wsd.selection`       the configuration chosen by cross-validation on
+                                       training data (``WSDSystem(method="auto")``)
 - :mod:`~ctxembed.wsd.evaluation`      :func:`evaluate_wordnet` (held-out WordNet sentences,
-                                       baselines) and :func:`unknown_sense_evaluation`
+                                       baselines), :func:`wordnet_configuration` (chosen
+                                       on the training sentences), :func:`confidence_calibration`
+                                       and :func:`unknown_sense_evaluation`
 - :mod:`~ctxembed.wsd.wic`             a word-in-context task built from WordNet
 - :mod:`~ctxembed.wsd.discovery`       sense discovery by clustering, ARI, an explorer
 - :mod:`~ctxembed.wsd.cli`, :mod:`~ctxembed.wsd.server`  ``ctxembed-wsd`` and
@@ -53,23 +57,28 @@ from .evaluation import (
     LAYER_GRID,
     UnknownSenseResult,
     WSDEvaluation,
+    confidence_calibration,
     evaluate_layers,
     evaluate_wordnet,
     unknown_sense_evaluation,
+    wordnet_configuration,
     wordnet_wsd_data,
 )
 from .inventory import SenseInfo, training_sentences, wordnet_senses
+from .selection import ConfigurationChoice, choose_configuration
 from .system import METHODS, SensePrediction, WSDSystem
 from .vectors import use_vectors
 from .wic import WiCResult, wic_evaluation, wic_pairs
 from .wordnet_system import WordNetWSD, default_system
 
 __all__ = [
-    "BASELINES", "LAYER_GRID", "METHODS", "Clustering", "NearestSenseCentroid", "SenseInfo", "SensePrediction",
+    "BASELINES", "LAYER_GRID", "METHODS", "Clustering", "ConfigurationChoice",
+    "NearestSenseCentroid", "SenseInfo", "SensePrediction",
     "UnknownSenseResult", "WSDEvaluation", "WSDSystem", "WiCResult", "WordNetWSD",
-    "chance_accuracy", "cluster_explorer", "cluster_uses", "default_system", "discover_senses",
+    "chance_accuracy", "choose_configuration", "cluster_explorer", "cluster_uses",
+    "confidence_calibration", "default_system", "discover_senses",
     "discovery_evaluation", "evaluate_layers", "evaluate_wordnet", "leave_one_out_accuracy",
     "leave_one_out_scores", "training_sentences",
-    "unknown_sense_evaluation", "use_vectors", "wic_evaluation", "wic_pairs", "wordnet_senses",
-    "wordnet_wsd_data",
+    "unknown_sense_evaluation", "use_vectors", "wic_evaluation", "wic_pairs",
+    "wordnet_configuration", "wordnet_senses", "wordnet_wsd_data",
 ]

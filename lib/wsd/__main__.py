@@ -48,11 +48,18 @@ def main(argv=None) -> int:
         print(f"unknown-sense threshold (chosen on held-out WordNet senses): "
               f"{calibrated_unknown_threshold():.3f}")
         if "--no-eval" not in argv:       # fill the caches chapter 5 reads
-            from .evaluation import evaluate_layers, evaluate_wordnet
+            from .evaluation import (
+                evaluate_layers,
+                evaluate_wordnet,
+                wordnet_configuration,
+            )
 
             overall = evaluate_wordnet().overall
             print(overall[["method", "layers", "pieces", "accuracy"]].to_string(index=False))
             evaluate_layers()
+            choice = wordnet_configuration()
+            print(f"configuration chosen on the training sentences: {choice.method} "
+                  f"{choice.options or ''}, layers={choice.layers!r}, pieces={choice.pieces!r}")
         return 0
     from .cli import main as cli_main
 

@@ -50,7 +50,8 @@ WORDS_CODE = VECTOR_CODE + ("ctxembed.wsd.wordnet_system", "ctxembed.wsd.system"
 EVALUATION_CODE = VECTOR_CODE + (
     "ctxembed.wsd.evaluation", "ctxembed.wsd.system", "ctxembed.wsd.centroid",
     "ctxembed.wsd.inventory", "ctxembed.core.similarity", "ctxembed.data.corpus",
-    "ctxembed.data.wordnet", "ctxembed.data.senses")
+    "ctxembed.data.wordnet", "ctxembed.data.senses", "ctxembed.wsd.selection",
+    "ctxembed.evaluation.paired", "ctxembed.evaluation.selection")
 EVALUATION_LIBRARIES = VECTOR_LIBRARIES + ("scikit-learn", "nltk", "pandas")
 
 

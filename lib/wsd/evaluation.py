@@ -276,6 +276,15 @@ def evaluation_cache_path(methods: Sequence[str], layers: Sequence, pieces: Sequ
     return cache_dir() / f"eval-{key}.pkl"
 
 
+def _write_pickle(path, result) -> None:
+    """Store a computed result in the cache (written whole, then renamed into place)."""
+    def write(tmp):
+        with open(tmp, "wb") as fh:
+            pickle.dump(result, fh)
+
+    store(path, write)
+
+
 def _read_evaluation(path) -> WSDEvaluation:
     with open(touch(path), "rb") as fh:
         return pickle.load(fh)
@@ -368,11 +377,7 @@ def evaluate_wordnet(methods: Sequence[str] = ("centroid", "knn", "logreg"), *,
     per_word, overall = _summaries(pred)
     result = WSDEvaluation(pred, per_word, overall)
     if cache:
-        def write(tmp):
-            with open(tmp, "wb") as fh:
-                pickle.dump(result, fh)
-
-        store(path, write)
+        _write_pickle(path, result)
     return result
 
 
@@ -389,6 +394,88 @@ def evaluate_layers(method: str = "centroid", *, layers: Sequence = LAYER_GRID,
     """
     return evaluate_wordnet((method,), layers=layers, pieces=pieces, baselines=(),
                             **options).overall
+
+
+# --------------------------------------------------------------------------- #
+# The configuration, chosen on the training sentences only
+# --------------------------------------------------------------------------- #
+def wordnet_configuration(*, seed: int = 0, glosses: bool = True,
+                          words: Sequence[str] | None = None, cache: bool = True):
+    """The WSD configuration (classifier, layers, piece pooling) chosen for WordNet's data
+    by :func:`ctxembed.wsd.selection.choose_configuration` on the **training** sentences
+    (glosses stay in training; test sentences are never seen), with the calibrated
+    temperature of the centroid softmax. Cached like :func:`evaluate_wordnet`.
+
+    Returns
+    -------
+    ConfigurationChoice (``.method``, ``.layers``, ``.pieces``, ``.scores``, ``.temperature``)
+    """
+    from .selection import choose_configuration
+
+    fit, test, candidates = _evaluation_data(words, seed, glosses)
+    named = evaluation_cache_path(["configuration"], [], [], [], glosses, 1, seed, fit, test,
+                                  candidates)
+    path = named.with_name(named.name.replace("eval-", "config-", 1))
+    if cache and path.exists():
+        return _read_evaluation(path)
+    holdout = (fit.split == "train").to_numpy() if "split" in fit else None
+
+    def vectors(layers, pieces):
+        return use_vectors(list(fit.sentence), list(fit.word), layers=layers, pieces=pieces,
+                           cache=cache)
+
+    choice = choose_configuration(vectors, list(fit.lemma), list(fit.sense), WSDSystem,
+                                  holdout=holdout, seed=seed)
+    if cache:
+        _write_pickle(path, choice)
+    return choice
+
+
+def confidence_calibration(choice, *, seed: int = 0, glosses: bool = True,
+                           default_temperature: float | None = None) -> pd.DataFrame:
+    """Is the centroid system's ``confidence`` a probability?
+
+    The system (``choice``'s layers and pieces) is fitted on the training sentences and
+    predicts the held-out uses; these are split by word into two halves
+    (:func:`ctxembed.evaluation.split_dev_test`). A temperature is calibrated on the dev
+    half (:func:`ctxembed.wsd.selection.fit_temperature`) and the expected calibration error
+    is measured on the other half, at the default temperature and at the calibrated one.
+    (A temperature calibrated by cross-validation on the training sentences, as
+    ``choice.temperature``, would be biased here: each fold trains on fewer of the two or
+    three uses per sense, so its held-out uses are harder than new ones.)
+
+    Returns
+    -------
+    DataFrame, one row per temperature: value, accuracy, mean confidence, calibration error
+    (ECE), n (the uses of the evaluation half).
+    """
+    from ..evaluation import expected_calibration_error, split_dev_test
+    from .selection import fit_temperature
+
+    default_temperature = (WSDSystem().temperature if default_temperature is None
+                           else default_temperature)
+    fit, test, _ = _evaluation_data(None, seed, glosses)
+    X_fit, X_test = (use_vectors(list(d.sentence), list(d.word), layers=choice.layers,
+                                 pieces=choice.pieces) for d in (fit, test))
+    half = split_dev_test(list(range(len(test))), seed=seed, groups=list(test.lemma))
+    dev, ev = half.dev_indices, half.test_indices
+    wsd = WSDSystem("centroid", layers=choice.layers, pieces=choice.pieces)
+    wsd.fit_vectors(X_fit, fit.lemma, fit.sense)
+    models = [wsd._model_for(lemma).centroid for lemma in test.lemma]
+    held = pd.DataFrame({"cosines": [m.scores(x)[0] for m, x in zip(models, X_test)],
+                         "gold_position": [m.senses_.index(g) for m, g in zip(models, test.sense)]})
+    calibrated = fit_temperature(held.iloc[dev])
+    rows = []
+    for name, t in (("default", default_temperature), ("calibrated on the dev half", calibrated)):
+        wsd.temperature_ = t
+        table = predictions_table(wsd._predict_vectors(X_test[ev], test.lemma.iloc[ev]),
+                                  test.sense.iloc[ev])
+        rows.append({"temperature": name, "value": t, "accuracy": table.correct.mean(),
+                     "mean confidence": table.confidence.mean(),
+                     "calibration error (ECE)": expected_calibration_error(
+                         table.confidence.to_numpy(), table.correct.to_numpy()),
+                     "n": len(table)})
+    return pd.DataFrame(rows).set_index("temperature")
 
 
 # --------------------------------------------------------------------------- #

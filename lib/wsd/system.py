@@ -13,7 +13,25 @@ static vectors as a baseline). Three classifiers:
 ``"knn"``       majority of the ``k`` most cosine-similar training uses        share of the votes
                 (scikit-learn ``KNeighborsClassifier``)
 ``"logreg"``    scikit-learn ``LogisticRegression`` on unit vectors             its probability
+``"auto"``      one of the three, with a layer choice and piece pooling,      that of the choice
+                chosen by cross-validation on the data given to ``fit``: the
+                simplest candidate that the best one does not beat
+                (:mod:`ctxembed.wsd.selection`)
 ==============  ============================================================  ======================
+
+Every method breaks a tie the same way: a seeded uniform choice among the tied senses
+(:mod:`ctxembed.wsd.centroid`), never the alphabetically first. ``confidence`` is a score,
+not a calibrated probability unless the temperature was fitted on held-out uses like the
+new ones (:func:`ctxembed.wsd.selection.fit_temperature`;
+:func:`ctxembed.wsd.evaluation.confidence_calibration` measures the calibration error on
+WordNet's held-out sentences).
+
+A :class:`WSDSystem` is a scikit-learn classifier: ``fit(uses, senses)``, ``predict(uses)``
+and ``score(uses, senses)`` take a table of uses (a DataFrame with ``sentence`` and
+``word`` columns, optionally ``lemma`` and ``occurrence``, or a list of
+``(sentence, word)`` pairs), so ``clone``, ``cross_val_score`` and ``GridSearchCV`` work;
+``fit(sentences, words, senses)`` and ``predict(sentences, words)`` are the same calls
+written out. ``fit`` starts from scratch.
 
 Whatever the method, a use's ``similarity`` is its cosine to the nearest sense
 centroid *after removing the word's mean vector* (what every use of the word shares: raw
@@ -38,18 +56,21 @@ from __future__ import annotations
 
 import itertools
 import re
+import zlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ..core.embeddings import find_word
 from ..core.errors import EmptyInputError, UnknownWordError
-from .centroid import NearestSenseCentroid
+from .centroid import NearestSenseCentroid, _predict
 from .vectors import FEATURES, use_vectors
 
 METHODS = ("centroid", "knn", "logreg")
+AUTO = "auto"
 
 
 @dataclass(frozen=True)
@@ -111,6 +132,45 @@ def _unit(X: np.ndarray) -> np.ndarray:
 _WORD_RE = re.compile(r"[^\W_]+(?:['-][^\W_]+)*")
 
 
+def uses_table(X, words=None, occurrences=0, lemmas=None) -> pd.DataFrame:
+    """The uses to classify as one table: columns ``sentence``, ``word``, ``occurrence``,
+    ``lemma`` (None where not given).
+
+    ``X`` is a table of uses (a DataFrame with ``sentence`` and ``word`` columns, optionally
+    ``occurrence`` and ``lemma``) or a list of ``(sentence, word)`` pairs; or, with ``words``
+    given, a list of sentences.
+    """
+    if words is None:
+        if isinstance(X, pd.DataFrame):
+            missing = {"sentence", "word"} - set(X.columns)
+            if missing:
+                raise ValueError(f"The table of uses lacks the column(s) {sorted(missing)}: give "
+                                 "one row per use with its 'sentence' and 'word'.")
+            table = X.reset_index(drop=True)
+            return pd.DataFrame({
+                "sentence": list(table.sentence), "word": list(table.word),
+                "occurrence": list(table.occurrence) if "occurrence" in table else 0,
+                "lemma": list(table.lemma) if "lemma" in table else None})
+        if isinstance(X, str):
+            raise TypeError("Pass a list of sentences and the word (or a table of uses), "
+                            "or use disambiguate() for one sentence.")
+        pairs = list(X)
+        if not all(isinstance(p, (tuple, list)) and len(p) == 2 for p in pairs):
+            raise TypeError("Give the uses as a table with 'sentence' and 'word' columns, as "
+                            "(sentence, word) pairs, or as sentences plus words=...")
+        X, words = [p[0] for p in pairs], [p[1] for p in pairs]
+    if isinstance(X, str):
+        raise TypeError("Pass a list of sentences (or use disambiguate() for one).")
+    sentences = list(X)
+    if not sentences:
+        raise EmptyInputError("No sentences given: pass at least one sentence.")
+    words, occurrences = resolve_targets(sentences, words, occurrences)
+    if lemmas is not None and len(list(lemmas)) != len(sentences):
+        raise ValueError(f"Got {len(sentences)} sentences but {len(list(lemmas))} lemmas.")
+    return pd.DataFrame({"sentence": sentences, "word": words, "occurrence": occurrences,
+                         "lemma": list(lemmas) if lemmas is not None else None})
+
+
 def resolve_targets(sentences: Sequence[str], words, occurrences=0) -> tuple[list[str], list[int]]:
     """Turn each target into ``(word as written, occurrence)``.
 
@@ -164,12 +224,16 @@ def resolve_targets(sentences: Sequence[str], words, occurrences=0) -> tuple[lis
     return out_w, out_o
 
 
-class WSDSystem:
+class WSDSystem(ClassifierMixin, BaseEstimator):
     """Word-sense disambiguation from contextual (or static) vectors.
 
     Parameters
     ----------
-    method : {"centroid", "knn", "logreg"}
+    method : {"centroid", "knn", "logreg", "auto"}
+        ``"auto"`` chooses the classifier (with its ``k``, ``C`` or ``unit``), the layers
+        and the piece pooling by cross-validation on the training data (those parameters
+        are then ignored; the choice is in ``method_``, ``options_``, ``layers_``,
+        ``pieces_`` and the scores of every candidate in ``selection_``).
     layers : "last", int, "sum_last4" or "concat_last4"
         Which hidden states make a word's vector (see :mod:`ctxembed.core.embeddings`).
     pieces : {"mean", "first", "max", "sum"}
@@ -181,17 +245,22 @@ class WSDSystem:
         since WordNet gives most senses only a few uses.
     C : float
         Inverse regularisation strength for ``"logreg"``.
+    unit : bool
+        Scale every vector to unit length before centroids are averaged and classifiers
+        fitted (True), or keep the raw vectors, so that long vectors weigh more.
     temperature : float
         Softmax temperature that turns the centroid cosines into ``confidence``.
     unknown_threshold : float, optional
         Flag uses whose similarity to every known sense is below this.
     encoder : Encoder or model name, optional
-        Default: the packaged MiniLM.
+        Default: the packaged MiniLM. Give a name, not a loaded model, to ``clone`` cheaply.
 
     Attributes (after fitting)
     --------------------------
     words_ : list of str, the words it can disambiguate
     glosses_ : dict sense -> definition
+    method_, options_, layers_, pieces_, temperature_ : the configuration in use
+    selection_ : :class:`~ctxembed.wsd.selection.ConfigurationChoice` (``method="auto"``)
 
     Example
     -------
@@ -208,44 +277,57 @@ class WSDSystem:
     """
 
     def __init__(self, method: str = "centroid", *, layers="last", pieces: str = "mean",
-                 features: str = "contextual", k: int = 1, C: float = 10.0,
+                 features: str = "contextual", k: int = 1, C: float = 10.0, unit: bool = True,
                  temperature: float = 0.05, unknown_threshold: float | None = None,
                  encoder=None):
-        if method not in METHODS:
-            raise ValueError(f"method={method!r}: use one of {', '.join(METHODS)}.")
+        if method not in (*METHODS, AUTO):
+            raise ValueError(f"method={method!r}: use one of {', '.join(METHODS)} or 'auto'.")
         if features not in FEATURES:
             raise ValueError(f"features={features!r}: use one of {', '.join(FEATURES)}.")
         self.method, self.layers, self.pieces, self.features = method, layers, pieces, features
-        self.k, self.C, self.temperature = k, C, temperature
+        self.k, self.C, self.unit, self.temperature = k, C, unit, temperature
         self.unknown_threshold = unknown_threshold
         self.encoder = encoder
-        self._models: dict[str, _WordModel] = {}
-        self.glosses_: dict[str, str] = {}
 
     def __repr__(self) -> str:
-        return (f"WSDSystem(method={self.method!r}, layers={self.layers!r}, pieces={self.pieces!r}, "
-                f"features={self.features!r}, words={len(self._models)})")
+        return (f"{type(self).__name__}(method={self.method!r}, layers={self.layers!r}, "
+                f"pieces={self.pieces!r}, features={self.features!r}, "
+                f"words={len(getattr(self, '_models', {}))})")
+
+    def _settings(self) -> tuple:
+        """(method, layers, pieces, temperature) in use: the fitted choice for ``"auto"``."""
+        if hasattr(self, "method_"):
+            return self.method_, self.layers_, self.pieces_, self.temperature_
+        if self.method == AUTO:
+            raise RuntimeError("method='auto' chooses its layers on the training data: call "
+                               "fit(...) first.")
+        return self.method, self.layers, self.pieces, self.temperature
 
     # ------------------------------------------------------------------ vectors
     def vectors(self, sentences: Sequence[str], words, occurrences=0) -> np.ndarray:
         """The vectors this system classifies: (n, d), one per (sentence, target)."""
-        sentences = list(sentences)
-        if not sentences:
-            raise EmptyInputError("No sentences given: pass at least one sentence.")
-        words, occurrences = resolve_targets(sentences, words, occurrences)
-        return use_vectors(sentences, words, occurrences, layers=self.layers, pieces=self.pieces,
-                           features=self.features, encoder=self.encoder)
+        _, layers, pieces, _ = self._settings()
+        uses = uses_table(sentences, words, occurrences)
+        return use_vectors(list(uses.sentence), list(uses.word), list(uses.occurrence),
+                           layers=layers, pieces=pieces, features=self.features,
+                           encoder=self.encoder)
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, sentences: Sequence[str], words, senses: Sequence[str], *,
+    def fit(self, X, y=None, senses: Sequence[str] | None = None, *,
             lemmas: Sequence[str] | None = None, occurrences=0,
             glosses: dict[str, str] | None = None) -> WSDSystem:
-        """Learn every word's senses from labelled uses.
+        """Learn every word's senses from labelled uses, from scratch.
+
+        Two ways to call it:
+
+        - ``fit(uses, senses)``: scikit-learn's form; ``uses`` is a table with ``sentence``
+          and ``word`` columns (optionally ``lemma``, ``occurrence``) or a list of
+          ``(sentence, word)`` pairs;
+        - ``fit(sentences, words, senses)``: ``words`` is one word for every sentence, or a
+          list of n targets (word as written, token position or span).
 
         Parameters
         ----------
-        sentences : list of n str
-        words : str, or list of n targets (word as written, token position or span)
         senses : list of n sense labels (any strings: synset names, "dog", "tree"...)
         lemmas : list of n str, optional
             Which word each use belongs to (``"bark"`` for ``"barked"``); default the
@@ -253,20 +335,76 @@ class WSDSystem:
         glosses : dict sense -> definition, optional
             Shown with predictions.
         """
-        sentences = list(sentences)
-        words, occurrences = resolve_targets(sentences, words, occurrences)
-        X = self.vectors(sentences, words, occurrences)
-        lemmas = [w.lower() for w in words] if lemmas is None else [str(l).lower() for l in lemmas]
-        return self.fit_vectors(X, lemmas, senses, glosses=glosses)
+        if senses is None:
+            uses, senses = uses_table(X), y
+        else:
+            uses = uses_table(X, y, occurrences, lemmas)
+        if senses is None or len(list(senses)) != len(uses):
+            raise ValueError(f"Need one sense label per use ({len(uses)} uses).")
+        senses = [str(s) for s in senses]
+        lemmas = [str(w if l is None else l).lower() for w, l in zip(uses.word, uses.lemma)]
+        for name in ("_models", "glosses_", "method_", "options_", "layers_", "pieces_",
+                     "temperature_", "selection_"):
+            self.__dict__.pop(name, None)
+        if self.method == AUTO and self.features == "contextual":
+            from .selection import choose_configuration
+
+            def vectors(layers, pieces):
+                return use_vectors(list(uses.sentence), list(uses.word), list(uses.occurrence),
+                                   layers=layers, pieces=pieces, encoder=self.encoder)
+
+            choice = choose_configuration(vectors, lemmas, senses, self._same_but)
+            self._choose(choice)
+            return self.fit_vectors(vectors(choice.layers, choice.pieces), lemmas, senses,
+                                    glosses=glosses)
+        X_uses = self.vectors(list(uses.sentence), list(uses.word), list(uses.occurrence)) \
+            if self.method != AUTO else use_vectors(list(uses.sentence), list(uses.word),
+                                                    features=self.features)
+        return self.fit_vectors(X_uses, lemmas, senses, glosses=glosses)
+
+    def _same_but(self, method: str, **options) -> WSDSystem:
+        """An unfitted system like this one with another classifier and classifier options
+        (``k``, ``C``, ``unit``), for cross-validation."""
+        params = {"layers": self.layers, "pieces": self.pieces, "features": self.features,
+                  "k": self.k, "C": self.C, "unit": self.unit, "temperature": self.temperature,
+                  "encoder": self.encoder}
+        return WSDSystem(method, **{**params, **options})
+
+    def _option(self, name: str):
+        """A classifier option in use: the one ``"auto"`` chose, or the parameter."""
+        return getattr(self, "options_", {}).get(name, getattr(self, name))
+
+    def _start_fitting(self) -> None:
+        """Create the fitted state if there is none: no word yet, the configuration given."""
+        if not hasattr(self, "_models"):
+            self._models: dict[str, _WordModel] = {}
+            self.glosses_: dict[str, str] = {}
+        if not hasattr(self, "method_"):
+            self.method_, self.layers_, self.pieces_ = self.method, self.layers, self.pieces
+            self.options_, self.temperature_ = {}, self.temperature
+
+    def _choose(self, choice) -> None:
+        self.selection_ = choice
+        self.method_, self.layers_, self.pieces_ = choice.method, choice.layers, choice.pieces
+        self.options_ = dict(choice.options)
+        self.temperature_ = self.temperature
 
     def fit_vectors(self, X: np.ndarray, lemmas: Sequence[str], senses: Sequence[str], *,
                     glosses: dict[str, str] | None = None) -> WSDSystem:
-        """:meth:`fit` on precomputed vectors ``X`` (n, d) (e.g. from :meth:`vectors`).
+        """Fit on precomputed vectors ``X`` (n, d) (e.g. from :meth:`vectors`).
 
-        Words already known are replaced; others are kept, so a system can be fitted
-        word by word.
+        Unlike :meth:`fit`, words already known are replaced and others are kept, so a
+        system can be fitted word by word. With ``method="auto"`` (and no choice made yet)
+        only the classifier is chosen here, since the vectors are given.
         """
-        X = _unit(X)
+        if not hasattr(self, "method_") and self.method == AUTO:
+            from .selection import choose_configuration
+
+            self._choose(choose_configuration(lambda layers, pieces: X, lemmas, senses,
+                                              self._same_but, layers=(self.layers,),
+                                              pieces=(self.pieces,)))
+        self._start_fitting()
+        X = _unit(X) if self._option("unit") else np.asarray(X, dtype=np.float64)
         lemmas = np.asarray(list(lemmas))
         senses = np.asarray([str(s) for s in senses])
         if not (len(X) == len(lemmas) == len(senses)) or len(X) == 0:
@@ -287,23 +425,27 @@ class WSDSystem:
         if len(y) >= 2:
             model.mean = X.mean(axis=0)
             model.centered = NearestSenseCentroid().fit(_unit(X - model.mean), y)
-        if len(model.senses) < 2 or self.method == "centroid":
+        method = self.method_
+        if len(model.senses) < 2 or method == "centroid":
             return model
-        if self.method == "knn":
+        if method == "knn":
             from sklearn.neighbors import KNeighborsClassifier
 
-            model.estimator = KNeighborsClassifier(n_neighbors=min(self.k, len(y)),
+            model.estimator = KNeighborsClassifier(n_neighbors=min(self._option("k"), len(y)),
                                                    metric="cosine").fit(X, y)
         else:
             from sklearn.linear_model import LogisticRegression
 
-            model.estimator = LogisticRegression(C=self.C, max_iter=2000).fit(X, y)
+            # newton-cg: the same L2-penalised optimum as lbfgs, ten times faster on a
+            # word's handful of uses
+            model.estimator = LogisticRegression(C=self._option("C"), solver="newton-cg",
+                                                 max_iter=2000).fit(X, y)
         return model
 
     # ------------------------------------------------------------------ lookup
     @property
     def words_(self) -> list[str]:
-        return sorted(self._models)
+        return sorted(getattr(self, "_models", {}))
 
     def senses_of(self, word: str) -> list[str]:
         """The senses the system knows for ``word``."""
@@ -314,6 +456,8 @@ class WSDSystem:
         if not isinstance(word, str) or not word.strip():
             raise EmptyInputError("The word to disambiguate is empty: pass e.g. word='bark'.")
         low = word.strip().lower()
+        if not hasattr(self, "_models"):
+            raise RuntimeError("This system has not been fitted: call fit(...) first.")
         if low in self._models:
             return low
         try:
@@ -337,6 +481,8 @@ class WSDSystem:
         )
 
     def _model_for(self, lemma: str) -> _WordModel:
+        if not hasattr(self, "_models"):
+            raise RuntimeError("This system has not been fitted: call fit(...) first.")
         return self._models[lemma]
 
     # ------------------------------------------------------------------ predicting
@@ -346,27 +492,23 @@ class WSDSystem:
         return self.predict_details([sentence], [word], [occurrence],
                                     lemmas=None if lemma is None else [lemma])[0]
 
-    def predict(self, sentences: Sequence[str], words, occurrences=0, *,
+    def predict(self, X, words=None, occurrences=0, *,
                 lemmas: Sequence[str] | None = None) -> list[str]:
-        """The best known sense of each use (scikit-learn style: a list of labels)."""
-        return [p.sense for p in self.predict_details(sentences, words, occurrences, lemmas=lemmas)]
+        """The best known sense of each use, as a list of labels: ``predict(uses)`` (a
+        table or ``(sentence, word)`` pairs, as for :meth:`fit`) or ``predict(sentences, words)``."""
+        return [p.sense for p in self.predict_details(X, words, occurrences, lemmas=lemmas)]
 
-    def predict_details(self, sentences: Sequence[str], words, occurrences=0, *,
+    def predict_details(self, X, words=None, occurrences=0, *,
                         lemmas: Sequence[str] | None = None) -> list[SensePrediction]:
         """:class:`SensePrediction` of each use: sense, gloss, confidence, unknown flag."""
-        if isinstance(sentences, str):
-            raise TypeError("Pass a list of sentences (or use disambiguate() for one).")
-        sentences = list(sentences)
-        if not sentences:
-            raise EmptyInputError("No sentences given: pass at least one sentence.")
-        words, occurrences = resolve_targets(sentences, words, occurrences)
-        keys = [self.lemma_for(w if l is None else l)
-                for w, l in zip(words, lemmas if lemmas is not None else [None] * len(words))]
-        X = self.vectors(sentences, words, occurrences)
+        uses = uses_table(X, words, occurrences, lemmas)
+        sentences, words = list(uses.sentence), list(uses.word)
+        keys = [self.lemma_for(w if l is None else l) for w, l in zip(words, uses.lemma)]
+        X = self.vectors(sentences, words, list(uses.occurrence))
         return self._predict_vectors(X, keys, sentences, words)
 
     def _predict_vectors(self, X, keys, sentences=None, words=None) -> list[SensePrediction]:
-        X = _unit(X)
+        X = _unit(X) if self._option("unit") else np.asarray(X, dtype=np.float64)
         keys = list(keys)
         sentences = sentences or [""] * len(keys)
         words = words or keys
@@ -378,10 +520,11 @@ class WSDSystem:
             model = self._model_for(key)
             cos = model.centroid.scores(X[idx])                  # (m, n_senses)
             probs = self._probabilities(model, X[idx], cos)      # (m, n_senses)
-            if self.method == "centroid":      # the documented tie rule of the centroids
-                best = model.centroid.predict(X[idx])
-            else:
-                best = [model.centroid.senses_[int(j)] for j in probs.argmax(axis=1)]
+            # one tie rule for every method: a uniform choice among the tied senses, from a
+            # stream seeded by the word (the same draws whatever else is predicted with it)
+            rng = np.random.default_rng([model.centroid.random_state, zlib.crc32(key.encode())])
+            best = [_predict(row, model.centroid.senses_, rng=rng)
+                    for row in (cos if self.method_ == "centroid" else probs)]
             if model.centered is not None:
                 sims = model.centered.scores(_unit(X[idx] - model.mean)).max(axis=1)
             else:
@@ -401,7 +544,7 @@ class WSDSystem:
     def _probabilities(self, model: _WordModel, X: np.ndarray, cos: np.ndarray) -> np.ndarray:
         """(m, n_senses) scores over ``model.centroid.senses_`` (sorted labels), rows sum to 1."""
         if model.estimator is None:
-            z = (cos - cos.max(axis=1, keepdims=True)) / self.temperature
+            z = (cos - cos.max(axis=1, keepdims=True)) / self.temperature_
             p = np.exp(z)
             return p / p.sum(axis=1, keepdims=True)
         proba = model.estimator.predict_proba(X)

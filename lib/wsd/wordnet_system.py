@@ -64,11 +64,26 @@ class WordNetWSD(WSDSystem):
 
     def __init__(self, method: str = "centroid", *, examples: bool = True, glosses: bool = True,
                  course: bool = True, exclude_sentences=(), cache: bool = True, **options):
+        if method == "auto":
+            raise ValueError("WordNetWSD fits each word on demand, on a handful of sentences: "
+                             "too few to choose a configuration per word. Choose one on "
+                             "WordNet's training sentences (ctxembed.wsd.wordnet_configuration()) "
+                             "and pass its method, layers and pieces.")
         super().__init__(method, **options)
-        self.sources = {"examples": examples, "glosses": glosses, "course": course}
+        self.examples, self.glosses, self.course = examples, glosses, course
         self.exclude_sentences = frozenset(exclude_sentences)
-        self.cache = cache and not self.exclude_sentences
+        self.cache = cache
         self._lock = threading.RLock()
+        self._start_fitting()           # no word yet: each is fitted on demand
+
+    @property
+    def sources(self) -> dict:
+        return {"examples": self.examples, "glosses": self.glosses, "course": self.course}
+
+    @property
+    def _caching(self) -> bool:
+        """Word vectors are cached on disk unless some sentences are excluded."""
+        return self.cache and not self.exclude_sentences
 
     def lemma_for(self, word: str) -> str:
         lemma = lemma_of(word)              # clear errors for empty / unknown words
@@ -97,7 +112,7 @@ class WordNetWSD(WSDSystem):
             rows_of = {lemma: rows[(rows.lemma == lemma).to_numpy()] for lemma in lemmas}
             todo, fitted = [], {}
             for lemma in lemmas:
-                path = self.word_cache_path(lemma, rows_of[lemma]) if self.cache else None
+                path = self.word_cache_path(lemma, rows_of[lemma]) if self._caching else None
                 if path is not None and path.exists():
                     with np.load(touch(path), allow_pickle=False) as f:
                         fitted[lemma] = (f["X"], f["senses"].tolist())
@@ -109,7 +124,7 @@ class WordNetWSD(WSDSystem):
                 for lemma in todo:
                     sel = (new.lemma == lemma).to_numpy()
                     Xl, sl = X[sel].astype(np.float32), new.sense[sel].tolist()
-                    if self.cache:
+                    if self._caching:
                         store(self.word_cache_path(lemma, rows_of[lemma]),
                               lambda tmp, Xl=Xl, sl=sl: np.savez(tmp, X=Xl, senses=np.array(sl)))
                     fitted[lemma] = (Xl, sl)
