@@ -3,7 +3,8 @@
 Exercise 5 is graded in a sandbox that sees only the installed package (no WordNet
 folder, no cache), so its sentences ship with the package as ``capstone_sentences.tsv``:
 120 words of :func:`ctxembed.wsd.evaluation.wordnet_wsd_data` with their train/test
-split (by sentence) and each sense's SemCor count. Half the words (``part ==
+split (by sentence), each sense's SemCor count and its place in WordNet's list of the
+word's senses. Half the words (``part ==
 "exercise"``) are the ones students work with; the other half (``part == "held-out"``)
 only the hidden tests use. :func:`build_capstone_data` regenerates the file.
 
@@ -30,7 +31,8 @@ N_WORDS = 60
 
 def capstone_data() -> pd.DataFrame:
     """Columns ``part`` (exercise / held-out), ``split`` (train / test), ``lemma``, ``word``,
-    ``sense`` (synset), ``count`` (SemCor count of that sense of the lemma), ``sentence``."""
+    ``sense`` (synset), ``count`` (SemCor count of that sense of the lemma), ``rank`` (its
+    place in WordNet's list of the lemma's senses, 1 = first), ``sentence``."""
     with (files("ctxembed.wsd") / FILE).open(encoding="utf-8") as fh:
         return pd.read_csv(fh, sep="\t", keep_default_na=False)
 
@@ -39,6 +41,14 @@ def sense_counts(data: pd.DataFrame | None = None) -> dict[str, dict[str, int]]:
     """``{lemma: {sense: SemCor count}}`` for the senses in the capstone data."""
     data = capstone_data() if data is None else data
     return {l: dict(zip(g.sense, g["count"])) for l, g in data.groupby("lemma")}
+
+
+def wordnet_ranks(data: pd.DataFrame | None = None) -> dict[str, dict[str, int]]:
+    """``{lemma: {sense: place in WordNet's list of the lemma's senses}}`` (1 = listed first:
+    WordNet lists a word's senses from the most frequent in SemCor down, so the first listed
+    is the standard most-frequent-sense baseline)."""
+    data = capstone_data() if data is None else data
+    return {l: dict(zip(g.sense, g["rank"])) for l, g in data.groupby("lemma")}
 
 
 def build_capstone_data(path: Path | None = None) -> Path:
@@ -53,10 +63,15 @@ def build_capstone_data(path: Path | None = None) -> Path:
              **{l: "held-out" for l in lemmas[5::10][:N_WORDS]}}
     sub = data[data.lemma.isin(parts)].copy()
     inventory = wordnet_inventory()
+    from ..data.wordnet import load_wordnet
+
     counts = {(l, s.name): s.count for l in parts for s in inventory[l]}
+    ranks = {(l, s.name()): k for l in parts
+             for k, s in enumerate(load_wordnet().synsets(l), start=1)}
     sub.insert(0, "part", [parts[l] for l in sub.lemma])
     sub["count"] = [counts[l, s] for l, s in zip(sub.lemma, sub.sense)]
-    sub = sub[["part", "split", "lemma", "word", "sense", "count", "sentence"]]
+    sub["rank"] = [ranks[l, s] for l, s in zip(sub.lemma, sub.sense)]
+    sub = sub[["part", "split", "lemma", "word", "sense", "count", "rank", "sentence"]]
     path = Path(path) if path else Path(str(files("ctxembed.wsd") / FILE))
     sub.to_csv(path, sep="\t", index=False)
     return path
