@@ -202,6 +202,19 @@ def test_recommendations_follow_the_numbers():
     assert S.recommend(fs)[0][1] == "B"
 
 
+def test_a_small_model_reads_context_only_when_its_interval_clears_chance():
+    fs = {"big": facts("big", 0.60, 1_000, 0.0, params=9_000_000),
+          "small": facts("small", 0.40, 2_000, 0.0, params=1_000_000)}
+    fs["big"].above_chance = (0.25, 0.35)
+    fs["small"].above_chance = (-0.01, 0.21)     # 10 points up, but the interval includes 0
+    needs = {need: who for need, who, _ in S.recommend(fs)}
+    assert "a small model that still reads context" not in needs
+    fs["small"].above_chance = (0.02, 0.18)
+    needs = {need: (who, why) for need, who, why in S.recommend(fs)}
+    who, why = needs["a small model that still reads context"]
+    assert who == "small" and "+2.0 to +18.0 points" in why
+
+
 def test_summary_table_has_every_row_with_a_source():
     fs = {"A": facts("A", 0.45, 1_000, 0.0), "B": facts("B", 0.30, 100_000, 0.02, ctx=False),
           "C": facts("C", 0.40, 500, 0.05, params=9_000_000)}
@@ -249,3 +262,43 @@ def test_sense_heatmaps_share_one_colour_scale_with_a_colour_bar():
     assert len(images) == 2
     assert {im.get_clim() for im in images} == {(0.2, 0.94)}
     assert any(ax.get_label() == "<colorbar>" for ax in fig.axes)
+
+
+# ---------------------------------------------------------------- figures and noise
+def test_tradeoff_labels_stay_inside_the_figure_and_do_not_overlap():
+    from ctxembed.compare import plots
+
+    points = pd.DataFrame({"speed": [900_000, 1_100_000, 2_000, 20_000, 3_000],
+                           "accuracy": [0.372, 0.372, 0.40, 0.41, 0.61]},
+                          index=["GloVe", "word2vec", "ELMo", "small BERT", "MiniLM"])
+    fig = plots.tradeoff(points, "speed", "accuracy", xlabel="x", ylabel="y", chance=0.372)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in fig.axes[0].texts]
+    frame = fig.bbox
+    assert len(boxes) == 5
+    for box in boxes:
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            assert not boxes[i].overlaps(boxes[j]), (fig.axes[0].texts[i].get_text(),
+                                                     fig.axes[0].texts[j].get_text())
+
+
+def test_separation_intervals_are_paired_and_ties_are_named_as_ties():
+    data = polysemy_sentences()
+    bank = data[data.word.isin(["bank", "bark"])].reset_index(drop=True)
+    rng = np.random.default_rng(0)
+    signal = np.where(bank.sense.isin(["finance", "dog"]).to_numpy()[:, None], 1.0, -1.0)
+    strong = signal * np.ones((1, 8)) + rng.normal(0, 0.5, (len(bank), 8))
+    weak = signal * np.ones((1, 8)) * 0.2 + rng.normal(0, 1.0, (len(bank), 8))
+    weak_twin = weak + rng.normal(0, 0.01, weak.shape)         # the same model, all but
+    static = np.ones((len(bank), 8))
+    table, draws = P.bootstrap_separation({"strong": strong, "weak": weak, "twin": weak_twin,
+                                           "static": static}, bank.word, bank.sense,
+                                          n_resamples=300)
+    assert (table.low <= table.d).all() and (table.d <= table.high).all()
+    assert table.loc["static", ["d", "low", "high"]].tolist() == [0.0, 0.0, 0.0]
+    groups = P.ordered_with_ties(table, draws)
+    assert groups[0] == ["strong"] and {"weak", "twin"} <= set(groups[1])
+    assert "cannot order" in P.ordering_sentence(table.drop("static"), draws)

@@ -132,12 +132,29 @@ def layer_curves(reports: Mapping[str, pd.DataFrame], columns: Sequence[str],
 
 def tradeoff(points: pd.DataFrame, x: str, y: str, *, xlabel: str, ylabel: str,
              logx: bool = True, chance: float | None = None):
-    """Scatter of models (index) on two measured columns, each point labelled."""
+    """Scatter of models (index) on two measured columns, each point labelled.
+
+    Labels go right of their point, or left of it in the right third of the plot (so none
+    is cut off at the edge); points that would share a label's place (close in both
+    directions) get theirs above and below instead, so no two labels overlap."""
     style = model_style(list(points.index))
     fig, ax = plt.subplots(figsize=(5.6, 3.6))
+    xs = np.log10(points[x].astype(float)) if logx else points[x].astype(float)
+    ys = points[y].astype(float)
+    x_span = max(float(np.ptp(xs)), 1e-9)
+    y_span = max(float(np.ptp(ys)), 1e-9)
+    placed = []
     for m, row in points.iterrows():
         ax.scatter(row[x], row[y], s=60, color=style[m]["color"], marker=style[m]["marker"])
-        ax.annotate(m, (row[x], row[y]), xytext=(6, 4), textcoords="offset points", fontsize=8)
+        px, py = xs[m], ys[m]
+        right = (px - xs.min()) / x_span > 2 / 3
+        crowd = sum(abs(px - qx) < 0.25 * x_span and abs(py - qy) < 0.08 * y_span
+                    for qx, qy in placed)
+        placed.append((px, py))
+        dy = (4, -12, 16, -24)[min(crowd, 3)]
+        ax.annotate(m, (row[x], row[y]), xytext=(-6 if right else 6, dy),
+                    textcoords="offset points", fontsize=8, ha="right" if right else "left")
+    ax.margins(x=0.12, y=0.15)
     if chance is not None:
         ax.axhline(chance, ls=":", color="grey", label="chance")
         ax.legend(fontsize=7, loc="lower left")

@@ -25,6 +25,7 @@ Example
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -121,3 +122,113 @@ def separation_table(vectors_by_model: Mapping[str, np.ndarray], words: Sequence
             sel = words == word
             rows.append({"model": model, "word": word, **sense_separation(X[sel], senses[sel])})
     return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------- noise
+def bootstrap_separation(vectors_by_model: Mapping[str, np.ndarray], words: Sequence[str],
+                         senses: Sequence[str], *, n_resamples: int = 1000, seed: int = 0,
+                         confidence: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cohen's d averaged over the words, with a bootstrap interval over sentences.
+
+    Each resample draws every word's uses with replacement (the same draw for every model,
+    so models are compared on the same sentences: a paired bootstrap), forms the pairs of
+    distinct draws, and recomputes each word's d and their mean.
+
+    Returns
+    -------
+    (table, draws): ``table`` has one row per model (``d``, the mean d on the data, and
+    ``low``, ``high``, its percentile interval); ``draws`` one column per model, one row
+    per resample, for comparing models (:func:`ordered_with_ties`).
+    """
+    words = np.asarray(list(words))
+    senses = np.asarray(list(senses))
+    rng = np.random.default_rng(seed)
+    cosines = {}
+    for model, X in vectors_by_model.items():
+        X = np.asarray(X, dtype=np.float64)
+        if len(X) != len(words):
+            raise ValueError(f"{model}: {len(X)} vectors for {len(words)} uses.")
+        U = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+        cosines[model] = {w: U[words == w] @ U[words == w].T for w in dict.fromkeys(words.tolist())}
+    draws = np.full((n_resamples, len(cosines)), np.nan)
+    for r in range(n_resamples):
+        per_word = []
+        for w in dict.fromkeys(words.tolist()):
+            labels = senses[words == w]
+            pick = rng.integers(len(labels), size=len(labels))
+            i, j = np.triu_indices(len(pick), k=1)
+            keep = pick[i] != pick[j]                    # a sentence is not paired with itself
+            a, b = pick[i][keep], pick[j][keep]
+            same = labels[a] == labels[b]
+            if same.sum() < 2 or (~same).sum() < 2:
+                continue
+            per_word.append([_d(cosines[m][w][a, b], same) for m in cosines])
+        if per_word:
+            draws[r] = np.mean(per_word, axis=0)
+    draws = pd.DataFrame(draws, columns=list(cosines)).dropna()
+    point = separation_table(vectors_by_model, words, senses).groupby("model", sort=False).d.mean()
+    tail = 100 * (1 - confidence) / 2
+    table = pd.DataFrame({"d": point[list(cosines)],
+                          "low": np.percentile(draws, tail, axis=0),
+                          "high": np.percentile(draws, 100 - tail, axis=0)})
+    return table, draws
+
+
+def _d(similarities: np.ndarray, same: np.ndarray) -> float:
+    a, b = similarities[same], similarities[~same]
+    return cohens_d(a, b) if np.ptp(similarities) > 1e-12 else 0.0
+
+
+def ordered_with_ties(table: pd.DataFrame, draws: pd.DataFrame,
+                      confidence: float = 0.95) -> list[list[str]]:
+    """Models from the largest mean d down, in groups: a model joins the group above it when
+    the paired bootstrap interval of their difference (same resampled sentences) includes
+    zero, i.e. when this data cannot order them.
+
+    Example
+    -------
+    >>> t = pd.DataFrame({"d": [2.0, 0.6, 0.5]}, index=["A", "B", "C"])
+    >>> rng = np.random.default_rng(0)
+    >>> noise = rng.normal(0, 0.1, 500)
+    >>> draws = pd.DataFrame({"A": 2.0 + noise, "B": 0.6 + noise + rng.normal(0, 0.2, 500),
+    ...                       "C": 0.5 + noise})
+    >>> ordered_with_ties(t, draws)
+    [['A'], ['B', 'C']]
+    """
+    order = table.d.sort_values(ascending=False, kind="stable").index.tolist()
+    tail = 100 * (1 - confidence) / 2
+    groups = [[order[0]]]
+    for above, model in itertools.pairwise(order):
+        gap = draws[above] - draws[model]
+        if np.percentile(gap, tail) > 0:
+            groups.append([model])
+        else:
+            groups[-1].append(model)
+    return groups
+
+
+def ordering_sentence(table: pd.DataFrame, draws: pd.DataFrame) -> str:
+    """The order of :func:`ordered_with_ties` in words, each model with its mean d and
+    interval; models the data cannot order are named together as a tie.
+
+    Example
+    -------
+    >>> t = pd.DataFrame({"d": [2.1, 0.5, 0.46], "low": [1.8, 0.3, 0.2], "high": [2.5, 0.7, 0.7]},
+    ...                  index=["A", "B", "C"])
+    >>> draws = pd.DataFrame({"A": [2.0, 2.2, 2.1], "B": [0.4, 0.6, 0.5], "C": [0.5, 0.4, 0.5]})
+    >>> ordering_sentence(t, draws)
+    'A (d = 2.1, 95% CI 1.8 to 2.5), ahead of B (0.5, 0.3 to 0.7) and C (0.5, 0.2 to 0.7), which this data cannot order'
+    """
+    def named(model, first=False):
+        r = table.loc[model]
+        return (f"{model} ({'d = ' if first else ''}{r.d:.1f}"
+                f"{', 95% CI ' if first else ', '}{r.low:.1f} to {r.high:.1f})")
+
+    parts, first = [], True
+    for group in ordered_with_ties(table, draws):
+        names = [named(m, first and k == 0) for k, m in enumerate(group)]
+        first = False
+        text = names[0] if len(names) == 1 else (", ".join(names[:-1]) + " and " + names[-1]
+                                                 + ", which this data cannot order")
+        parts.append(text)
+    return ", ahead of ".join(parts)

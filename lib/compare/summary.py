@@ -55,6 +55,8 @@ class ModelFacts:
     self_similarity : anisotropy-corrected self-similarity at ``layer`` (None for static models,
         whose vector is the same in every context by construction)
     sense_accuracy, chance : nearest-sense-centroid leave-one-out accuracy and its chance level
+    above_chance : (low, high), the paired 95% interval of accuracy minus chance over the
+        same uses (None when not measured: the model then counts as not shown to read context)
     sense_gap : mean same-sense minus different-sense cosine over the test words
     oov_rate : share of held-out word tokens the model has no own vector for
     pieces_per_word : WordPiece models only: mean pieces per word (None otherwise)
@@ -76,6 +78,7 @@ class ModelFacts:
     architecture: Cell
     fine_tuning: Cell
     pieces_per_word: float | None = None
+    above_chance: tuple[float, float] | None = None
     sources: dict = field(default_factory=dict)
 
     @property
@@ -154,7 +157,7 @@ def _cells(f: ModelFacts) -> dict[str, Cell]:
     }
 
 
-def recommend(facts: Mapping[str, ModelFacts], margin: float = 0.10) -> list[tuple[str, str, str]]:
+def recommend(facts: Mapping[str, ModelFacts]) -> list[tuple[str, str, str]]:
     """Which model to use for what, decided from the measured numbers.
 
     Rules (each picks the best model by a measured value):
@@ -162,7 +165,8 @@ def recommend(facts: Mapping[str, ModelFacts], margin: float = 0.10) -> list[tup
     1. *Meaning in context* (word senses, anything where the sentence changes a word's
        meaning): highest sense accuracy.
     2. *Smallest model that still reads context*: among contextual models whose sense
-       accuracy beats chance by at least ``margin``, the fewest parameters.
+       accuracy is above chance by a paired interval (``above_chance`` excludes zero), the
+       fewest parameters.
     3. *Huge volumes of text, word-type questions* (similar words, analogies, features
        for a fast baseline): among the models within a factor 10 of the highest
        throughput, the one with the lowest out-of-vocabulary rate.
@@ -179,14 +183,17 @@ def recommend(facts: Mapping[str, ModelFacts], margin: float = 0.10) -> list[tup
     best = max(fs, key=lambda f: f.sense_accuracy)
     out.append(("meaning in context (senses, sentence-dependent meaning)", best.name,
                 f"highest sense accuracy, {best.sense_accuracy:.0%} against chance {best.chance:.0%}"))
-    readers = [f for f in fs if f.contextual and f.sense_accuracy - f.chance >= margin]
+    readers = [f for f in fs if f.contextual and f.above_chance is not None
+               and f.above_chance[0] > 0]
     if readers:
         small = min(readers, key=lambda f: f.parameters)
         if small.name != best.name:
+            low, high = small.above_chance
             out.append(("a small model that still reads context", small.name,
                         (f"fewest parameters ({small.parameters / 1e6:.1f}M) among contextual "
-                         f"models at least {100 * margin:.0f} points above chance "
-                         f"({small.sense_accuracy:.0%})")))
+                         f"models above chance by a paired 95% interval "
+                         f"({small.sense_accuracy:.0%}, {100 * low:+.1f} to {100 * high:+.1f} "
+                         "points over chance)")))
     fastest = max(f.words_per_second for f in fs)
     quick = [f for f in fs if f.words_per_second * 10 >= fastest]     # same order of magnitude
     fast = min(quick, key=lambda f: (round(f.oov_rate, 4), -f.words_per_second))

@@ -19,6 +19,20 @@ import pandas as pd
 
 SHOWCASE_WORDS = ("bank", "apple", "key", "light", "run", "bark", "spring")
 
+#: The part of speech of each sense's uses in the sentences ("PROPN": a name). Senses
+#: that differ in part of speech can be told apart by syntax alone, without meaning.
+SENSE_POS = {
+    ("bank", "finance"): "NOUN", ("bank", "river"): "NOUN",
+    ("apple", "fruit"): "NOUN", ("apple", "company"): "PROPN",
+    ("key", "lock"): "NOUN", ("key", "crucial"): "ADJ",   # "a key role" (and "the key to ...")
+    ("light", "illumination"): "NOUN", ("light", "weight"): "ADJ",
+    ("light", "pale"): "ADJ", ("light", "ignite"): "VERB",
+    ("run", "move"): "VERB", ("run", "manage"): "VERB", ("run", "operate"): "VERB",
+    ("run", "flow"): "VERB",
+    ("bark", "dog"): "NOUN", ("bark", "tree"): "NOUN",
+    ("spring", "coil"): "NOUN", ("spring", "season"): "NOUN", ("spring", "water"): "NOUN",
+}
+
 
 def polysemy_sentences() -> pd.DataFrame:
     """The course's curated sense-labelled sentences (written for this course).
@@ -35,6 +49,27 @@ def polysemy_sentences() -> pd.DataFrame:
     path = files("ctxembed.data") / "polysemy_sentences.tsv"
     with path.open(encoding="utf-8") as fh:
         return pd.read_csv(fh, sep="\t", comment="#")
+
+
+def same_part_of_speech(data: pd.DataFrame) -> pd.DataFrame:
+    """The rows whose senses share a part of speech with another sense of their word, so that
+    only meaning, not syntax or a name, tells them apart: for each word, the senses of its
+    commonest part of speech among the common ones (NOUN, VERB, ADJ), if that part of speech
+    has two senses or more. Adds a ``pos`` column.
+
+    >>> kept = same_part_of_speech(polysemy_sentences())
+    >>> sorted(kept.groupby("word").sense.unique().map(sorted).items())[:2]
+    [('bank', ['finance', 'river']), ('bark', ['dog', 'tree'])]
+    """
+    pos = [SENSE_POS[w, s] for w, s in zip(data.word, data.sense)]
+    data = data.assign(pos=pos)
+    keep = []
+    for _, rows in data[data.pos.isin(["NOUN", "VERB", "ADJ"])].groupby("word", sort=False):
+        senses_per_pos = rows.groupby("pos").sense.nunique()
+        best = senses_per_pos.idxmax()
+        if senses_per_pos[best] >= 2:
+            keep.append(rows[rows.pos == best])
+    return pd.concat(keep).sort_index() if keep else data.iloc[:0]
 
 
 def per_sense_range(data: pd.DataFrame, by: tuple[str, ...] = ("word", "sense")) -> str:
