@@ -143,21 +143,62 @@ def probe_accuracy(X: np.ndarray, y: np.ndarray, groups: np.ndarray | None = Non
 
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_score
+    from sklearn.model_selection import cross_val_score
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
     from threadpoolctl import threadpool_limits
 
     clf = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=300))
-    cv = GroupKFold(folds) if groups is not None else StratifiedKFold(folds, shuffle=True, random_state=seed)
     with threadpool_limits(1), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return float(cross_val_score(clf, X, y, cv=cv, groups=groups).mean())
+        return float(cross_val_score(clf, X, y, cv=_folds(y, groups, folds, seed)).mean())
+
+
+def _folds(y: np.ndarray, groups: np.ndarray | None, folds: int, seed: int):
+    """The cross-validation folds every probe here uses: stratified, or grouped."""
+    from sklearn.model_selection import GroupKFold, StratifiedKFold
+
+    cv = GroupKFold(folds) if groups is not None else StratifiedKFold(folds, shuffle=True,
+                                                                      random_state=seed)
+    return list(cv.split(np.zeros(len(y)), y, groups))
+
+
+def _mixed(mix, X, X2):
+    """The mixed vectors the head sees: one word's, or the pair features of two."""
+    h = mix(X)
+    if X2 is None:
+        return h
+    h2 = mix(X2)
+    u = h / h.norm(dim=-1, keepdim=True)
+    v = h2 / h2.norm(dim=-1, keepdim=True)
+    return torch.cat([(u - v).abs(), u * v], -1) * mix.gamma
+
+
+def _as_layers(layers: np.ndarray) -> torch.Tensor:
+    X = torch.tensor(layers).transpose(0, 1)                    # (layers, n, dim)
+    return X / X.norm(dim=-1, keepdim=True).mean(dim=1, keepdim=True)   # layers on one scale
+
+
+def _train_mix(X, X2, target, n_classes: int, steps: int, lr: float, weight_decay: float,
+               seed: int):
+    from .model import ScalarMix
+
+    torch.manual_seed(seed)
+    mix = ScalarMix(X.shape[0])
+    head = nn.Linear(X.shape[-1] * (2 if X2 is not None else 1), n_classes)
+    opt = torch.optim.Adam([*mix.parameters(), *head.parameters()], lr=lr, weight_decay=weight_decay)
+    for _ in range(steps):
+        loss = nn.functional.cross_entropy(head(_mixed(mix, X, X2)), target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return mix, head
 
 
 def fit_scalar_mix(layers: np.ndarray, y: np.ndarray, *, pair_with: np.ndarray | None = None,
                    steps: int = 200, lr: float = 0.05, weight_decay: float = 1e-3, seed: int = 0):
-    """Learn ELMo's scalar mix and a linear classifier together; return the mix.
+    """Learn ELMo's scalar mix and a linear classifier together, on all the examples given
+    (its training loss decides the weights); return the mix.
 
     Parameters
     ----------
@@ -171,32 +212,32 @@ def fit_scalar_mix(layers: np.ndarray, y: np.ndarray, *, pair_with: np.ndarray |
     -------
     ScalarMix with learned ``s`` (see ``.weights()``) and ``gamma``.
     """
-    from .model import ScalarMix
-
-    torch.manual_seed(seed)
-    X = torch.tensor(layers).transpose(0, 1)                    # (layers, n, dim)
-    X = X / X.norm(dim=-1, keepdim=True).mean(dim=1, keepdim=True)   # put layers on one scale
-    X2 = None
-    if pair_with is not None:
-        X2 = torch.tensor(pair_with).transpose(0, 1)
-        X2 = X2 / X2.norm(dim=-1, keepdim=True).mean(dim=1, keepdim=True)
+    X = _as_layers(layers)
+    X2 = None if pair_with is None else _as_layers(pair_with)
     target = torch.tensor(y)
-    mix = ScalarMix(X.shape[0])
-    d = X.shape[-1] * (2 if X2 is not None else 1)
-    head = nn.Linear(d, int(target.max()) + 1)
-    opt = torch.optim.Adam([*mix.parameters(), *head.parameters()], lr=lr, weight_decay=weight_decay)
-    for _ in range(steps):
-        h = mix(X)
-        if X2 is not None:
-            h2 = mix(X2)
-            u = h / h.norm(dim=-1, keepdim=True)
-            v = h2 / h2.norm(dim=-1, keepdim=True)
-            h = torch.cat([(u - v).abs(), u * v], -1) * mix.gamma
-        loss = nn.functional.cross_entropy(head(h), target)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    mix, _ = _train_mix(X, X2, target, int(target.max()) + 1, steps, lr, weight_decay, seed)
     return mix
+
+
+def scalar_mix_accuracy(layers: np.ndarray, y: np.ndarray, groups: np.ndarray | None = None, *,
+                        pair_with: np.ndarray | None = None, folds: int = 5, seed: int = 0,
+                        **options) -> float:
+    """Held-out accuracy of the scalar mix with its linear head, on the same folds as
+    :func:`probe_accuracy` (so the two can be set side by side): each fold's mix and head
+    are trained on the other folds. ``options`` go to the training (steps, lr, ...)."""
+    X = _as_layers(layers)
+    X2 = None if pair_with is None else _as_layers(pair_with)
+    target = torch.tensor(y)
+    n_classes = int(target.max()) + 1
+    settings = {"steps": 200, "lr": 0.05, "weight_decay": 1e-3, **options}
+    scores = []
+    for train, test in _folds(np.asarray(y), groups, folds, seed):
+        mix, head = _train_mix(X[:, train], None if X2 is None else X2[:, train], target[train],
+                               n_classes, seed=seed, **settings)
+        with torch.no_grad():
+            guess = head(_mixed(mix, X[:, test], None if X2 is None else X2[:, test])).argmax(-1)
+        scores.append(float((guess == target[test]).float().mean()))
+    return float(np.mean(scores))           # the mean over folds, as cross_val_score gives it
 
 
 def ambiguous_contexts(per_sense: int | None = None) -> dict[str, list[tuple[str, str]]]:
