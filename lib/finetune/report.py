@@ -304,6 +304,9 @@ def compare_four_ways(task: str, data: Mapping, record: Mapping) -> dict:
             scores[name] = tasks.example_scores(task, result, test)
         if scores[name] is not None:
             result[key] = 100 * float(scores[name].mean())
+        if task == "qa" and entry.get("seeds"):     # exact match: the seeds' mean as well
+            result["exact_match"] = float(np.mean([r["test"]["exact_match"]
+                                                   for r in entry["seeds"].values()]))
         if "lr" in entry:
             result["lr"] = entry["lr"]
     for name, result in rows.items():
