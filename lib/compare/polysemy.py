@@ -162,7 +162,8 @@ def bootstrap_separation(vectors_by_model: Mapping[str, np.ndarray], words: Sequ
             same = labels[a] == labels[b]
             if same.sum() < 2 or (~same).sum() < 2:
                 continue
-            per_word.append([_d(cosines[m][w][a, b], same) for m in cosines])
+            per_word.append([cohens_d(cosines[m][w][a, b][same], cosines[m][w][a, b][~same])
+                             for m in cosines])
         if per_word:
             draws[r] = np.mean(per_word, axis=0)
     draws = pd.DataFrame(draws, columns=list(cosines)).dropna()
@@ -172,11 +173,6 @@ def bootstrap_separation(vectors_by_model: Mapping[str, np.ndarray], words: Sequ
                           "low": np.percentile(draws, tail, axis=0),
                           "high": np.percentile(draws, 100 - tail, axis=0)})
     return table, draws
-
-
-def _d(similarities: np.ndarray, same: np.ndarray) -> float:
-    a, b = similarities[same], similarities[~same]
-    return cohens_d(a, b) if np.ptp(similarities) > 1e-12 else 0.0
 
 
 def ordered_with_ties(table: pd.DataFrame, draws: pd.DataFrame,
