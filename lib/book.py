@@ -69,17 +69,23 @@ def mc(question: str, answers: Mapping[str, str],
     """A multiple-choice question for :func:`quiz`.
 
     ``answers`` maps each choice to its feedback; ``correct`` names the right choice(s),
-    by text or by position (default: the first; several make it "choose all that apply").
+    by text or by position in ``answers`` (default: the first; several make it "choose all
+    that apply"). The choices are shown in an order drawn from the question's text, so the
+    right one is not always where the author wrote it, and every build shows the same order.
     """
+    import random
+    import zlib
+
     names = list(answers)
     picks = [correct] if isinstance(correct, (int, str)) else list(correct)
     right = {names[c] if isinstance(c, int) else c for c in picks}
     unknown = right - set(answers)
     if unknown:
         raise ValueError(f"correct choice(s) {sorted(unknown)} are not among the answers")
+    random.Random(zlib.crc32(question.encode("utf-8"))).shuffle(names)
     return {"question": question, "type": "many_choice" if len(right) > 1 else "multiple_choice",
-            "answers": [{"answer": a, "correct": a in right, "feedback": fb}
-                        for a, fb in answers.items()]}
+            "answers": [{"answer": a, "correct": a in right, "feedback": answers[a]}
+                        for a in names]}
 
 
 def numeric(question: str, value: float, tolerance: float, feedback: str,

@@ -27,13 +27,28 @@ def test_claim_fails_with_the_sentence_to_rewrite():
 def test_questions_for_the_self_check():
     q = book.mc("2 + 2?", {"4": "Right.", "5": "No."})          # first answer correct
     assert q["type"] == "multiple_choice"
-    assert [a["correct"] for a in q["answers"]] == [True, False]
+    assert {a["answer"]: (a["correct"], a["feedback"]) for a in q["answers"]} == {
+        "4": (True, "Right."), "5": (False, "No.")}
     assert book.mc("?", {"a": "", "b": "", "c": ""}, correct=["a", 2])["type"] == "many_choice"
     with pytest.raises(ValueError, match="not among the answers"):
         book.mc("?", {"a": ""}, correct="b")
     n = book.numeric("1/3?", 1 / 3, 0.01, "Right.")
     lo, hi = n["answers"][0]["range"]
     assert lo < 1 / 3 < hi and n["answers"][1]["type"] == "default"
+
+
+def test_the_right_choice_is_not_always_shown_first():
+    """Authors write the right answer first; a reader must not learn that the first choice
+    is the answer. The order is drawn from the question, the same on every build."""
+    choices = {"right": "Yes.", "wrong a": "No.", "wrong b": "No.", "wrong c": "No."}
+    positions = []
+    for k in range(40):
+        shown = [a["answer"] for a in book.mc(f"Question {k}?", choices)["answers"]]
+        assert sorted(shown) == sorted(choices)
+        assert shown == [a["answer"] for a in book.mc(f"Question {k}?", choices)["answers"]]
+        positions.append(shown.index("right"))
+    assert set(positions) == {0, 1, 2, 3}
+    assert positions.count(0) < 20
 
 
 @pytest.fixture
