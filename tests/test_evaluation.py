@@ -24,6 +24,7 @@ from ctxembed.evaluation import (
     paired_bootstrap_difference,
     paired_metric_difference,
     select_on_dev,
+    select_then_seeds,
     split_dev_test,
 )
 
@@ -348,3 +349,24 @@ def test_select_on_dev_order_of_ties_and_losses():
         select_on_dev([1, 2], lambda c: float("nan"))
     with pytest.raises(ValueError, match="at least one candidate"):
         select_on_dev([], lambda c: 1.0)
+
+
+def test_select_then_seeds_tries_the_grid_once_then_the_seeds_at_the_dev_choice():
+    calls = []
+    dev = {"small": 0.70, "medium": 0.90, "large": 0.80}     # dev prefers "medium"
+    test = {"small": 0.99, "medium": 0.50, "large": 0.10}    # test would prefer "small"
+
+    def run(candidate, seed):
+        calls.append((candidate, seed))
+        return {"dev": dev[candidate], "test": test[candidate] + seed / 100, "seed": seed}
+
+    chosen = select_then_seeds(["small", "medium", "large"], [4, 5, 6], run, lambda r: r["dev"])
+    assert chosen.selection.choice == "medium"
+    assert chosen.selection.dev_scores == (("small", 0.70), ("medium", 0.90), ("large", 0.80))
+    # the grid with the first seed, then only the other seeds at the choice
+    assert calls == [("small", 4), ("medium", 4), ("large", 4), ("medium", 5), ("medium", 6)]
+    assert {s: r["test"] for s, r in chosen.runs.items()} == {4: 0.54, 5: 0.55, 6: 0.56}
+    unhashable = select_then_seeds([{"lr": 1}, {"lr": 2}], [0], lambda c, s: c["lr"], float)
+    assert unhashable.selection.choice == {"lr": 2} and unhashable.runs == {0: 2}
+    with pytest.raises(ValueError, match="distinct seeds"):
+        select_then_seeds(["a"], [0, 0], run, lambda r: r["dev"])

@@ -21,8 +21,8 @@ figure the course prints its interval, and the sentences that report them:
 :func:`format_seed_mean`                  mean ± std, a t-interval
 :func:`format_interval`                   "81.4 (95% CI 78.9–83.8)"
 :func:`split_dev_test`,                   choose on dev, report on test: a seeded, optionally
-:func:`select_on_dev`                     stratified and grouped split; a selection that
-                                          sees dev only
+:func:`select_on_dev`,                   stratified and grouped split; a selection that
+:func:`select_then_seeds`                 sees dev only; then every seed at the choice
 :func:`expected_calibration_error`        is a confidence a probability? the mean gap between
                                           confidence and accuracy over confidence bins
 ========================================  ===================================================
@@ -66,14 +66,22 @@ from .paired import (
     paired_metric_difference,
 )
 from .seeds import SeedRuns, format_seed_mean
-from .selection import DevSelection, DevTestSplit, select_on_dev, split_dev_test
+from .selection import (
+    DevSelection,
+    DevTestSplit,
+    SeededSelection,
+    select_on_dev,
+    select_then_seeds,
+    split_dev_test,
+)
 
 __all__ = [
     "DevSelection", "DevTestSplit", "Interval", "McNemarResult", "PairedComparison", "SeedRuns",
+    "SeededSelection",
     "binomial_interval", "binomial_standard_error", "bootstrap_interval",
     "bootstrap_metric_interval", "compare_sentence", "compare_systems", "difference_sentence",
     "expected_calibration_error",
     "format_interval", "format_number", "format_seed_mean", "mcnemar_test",
     "paired_bootstrap_difference", "paired_metric_difference", "select_on_dev",
-    "split_dev_test",
+    "select_then_seeds", "split_dev_test",
 ]

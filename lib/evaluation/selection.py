@@ -248,3 +248,55 @@ def select_on_dev(candidates: Sequence[Any], dev_score_fn: Callable[..., float],
     best = max(range(len(scores)), key=lambda i: (sign * scores[i][1], -i))
     return DevSelection(scores[best][0], scores[best][1], tuple(scores), bool(higher_is_better),
                         None if dev_examples is None else len(dev_examples))
+
+
+@dataclass(frozen=True)
+class SeededSelection:
+    """A candidate chosen on dev with the first seed, then run with every seed.
+
+    Attributes
+    ----------
+    selection : DevSelection
+        The choice and every candidate's dev score (first seed's runs).
+    runs : dict
+        ``{seed: run result}`` at the chosen candidate, the first seed's run being the one
+        the selection scored (it is not repeated).
+    """
+
+    selection: DevSelection
+    runs: dict
+
+
+def select_then_seeds(candidates: Sequence[Any], seeds: Sequence[int],
+                      run: Callable[[Any, int], Any], dev_score: Callable[[Any], float], *,
+                      higher_is_better: bool = True) -> SeededSelection:
+    """Choose among ``candidates`` on dev with the first seed, then train the other seeds at
+    the choice: the grid -> dev -> seeds discipline of every trained figure the course reports.
+
+    ``run(candidate, seed)`` trains (or fits) once and returns its result; ``dev_score(result)``
+    reads that result's dev score. Test scores play no part in the choice. The runs of the
+    candidates not chosen are dropped as soon as the choice is made (they may hold models).
+
+    Example
+    -------
+    >>> dev = {1e-3: 0.80, 1e-2: 0.85}
+    >>> chosen = select_then_seeds([1e-3, 1e-2], [0, 1], lambda lr, seed: (lr, seed, dev[lr]),
+    ...                            lambda result: result[2])
+    >>> chosen.selection.choice, sorted(chosen.runs.values())
+    (0.01, [(0.01, 0, 0.85), (0.01, 1, 0.85)])
+    """
+    candidates, seeds = list(candidates), [int(s) for s in seeds]
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"give distinct seeds, e.g. 0 1 2 (got {seeds})")
+    first = [run(candidate, seeds[0]) for candidate in candidates]
+    selection = select_on_dev(range(len(candidates)), lambda i: dev_score(first[i]),
+                              higher_is_better=higher_is_better)
+    chosen = selection.choice
+    runs = {seeds[0]: first[chosen]}
+    first.clear()
+    for seed in seeds[1:]:
+        runs[seed] = run(candidates[chosen], seed)
+    named = DevSelection(candidates[chosen], selection.dev_score,
+                         tuple((candidates[i], v) for i, v in selection.dev_scores),
+                         selection.higher_is_better, None)
+    return SeededSelection(named, runs)

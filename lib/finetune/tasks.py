@@ -454,14 +454,14 @@ def main_train(tasks, threads: int = 1, seeds=SEEDS, ways=None, out: Path = ARTE
 
     For each trained way: one run per learning rate of :data:`LR_GRID` (or ``lrs``, a
     ``{way: rates}`` dict) with the first seed; the rate with the best **dev** score is
-    chosen (:func:`ctxembed.evaluation.select_on_dev`; test scores play no part), its model is
+    chosen (:func:`ctxembed.evaluation.select_then_seeds`; test scores play no part), its model is
     the shipped artefact and the way's main entry; the other ``seeds`` are trained at that
     rate. The entry keeps every rate's dev score (``lr_grid``) and every seed's test metrics
     and per-example scores (``seeds``). ``max_steps``, ``n_train`` (training examples) and
     ``n_eval`` (dev, test and change-of-domain examples) shrink a run for a quick trial; the
     defaults are the shipped run's.
     """
-    from ..evaluation import select_on_dev
+    from ..evaluation import select_then_seeds
 
     seeds = [int(s) for s in seeds]
     if not seeds or len(set(seeds)) != len(seeds):
@@ -478,20 +478,17 @@ def main_train(tasks, threads: int = 1, seeds=SEEDS, ways=None, out: Path = ARTE
         for way in todo:
             t = time.perf_counter()
             grid = tuple((lrs or {}).get(way) or LR_GRID[task][way])
-            tried = {}
-            for lr in grid:
-                print(f"[train] {task} / {way}, lr {lr:g}, seed {seeds[0]}", flush=True)
-                tried[lr] = train_way(task, way, data, seed=seeds[0], max_steps=max_steps, lr=lr,
-                                      progress=False, **PLAN[task])
-            grid_dev = {lr: headline(task, tried[lr][2]["dev"]) for lr in grid}
-            chosen = select_on_dev(grid, grid_dev.__getitem__).choice
-            tokenizer, model, result = tried[chosen]
-            runs = {seeds[0]: (tokenizer, model, result)}
-            tried.clear()
-            for seed in seeds[1:]:
-                print(f"[train] {task} / {way}, lr {chosen:g}, seed {seed}", flush=True)
-                runs[seed] = train_way(task, way, data, seed=seed, max_steps=max_steps, lr=chosen,
-                                       progress=False, **PLAN[task])
+
+            def run(lr, seed, task=task, way=way, data=data):
+                print(f"[train] {task} / {way}, lr {lr:g}, seed {seed}", flush=True)
+                return train_way(task, way, data, seed=seed, max_steps=max_steps, lr=lr,
+                                 progress=False, **PLAN[task])
+
+            chosen_runs = select_then_seeds(grid, seeds, run,
+                                            lambda r, task=task: headline(task, r[2]["dev"]))
+            chosen, grid_dev = chosen_runs.selection.choice, dict(chosen_runs.selection.dev_scores)
+            runs = chosen_runs.runs
+            _, model, result = runs[seeds[0]]
             per_seed = {}
             for seed, (tok, m, entry) in runs.items():
                 keep = {k: entry[k] for k in ("test", "test_scores", "dev", "train_seconds", "steps")}
@@ -544,7 +541,7 @@ def train_feature_head(data: dict, seeds=SEEDS, out: Path = ARTEFACTS, *, max_st
     Returns the record entry (same keys as a fine-tuned way's, plus ``encode_seconds``, the
     one pass of the frozen encoder over every window, and ``best_epoch``).
     """
-    from ..evaluation import select_on_dev
+    from ..evaluation import select_then_seeds
     from . import feature_head as fh
 
     t = time.perf_counter()
@@ -567,14 +564,11 @@ def train_feature_head(data: dict, seeds=SEEDS, out: Path = ARTEFACTS, *, max_st
                       "dev": log["dev"], "train_seconds": log["train_seconds"], "steps": log["steps"],
                       "best_epoch": log["best_epoch"], "dev_by_epoch": log["dev_by_epoch"]}
 
-    grid = tuple(lrs or fh.LR_GRID)
-    tried = {lr: run(lr, seeds[0]) for lr in grid}
-    grid_dev = {lr: tried[lr][1]["dev"]["f1"] for lr in grid}
-    chosen = select_on_dev(grid, grid_dev.__getitem__).choice
-    head, first = tried[chosen]
-    per_seed = {str(seeds[0]): first}
-    for seed in seeds[1:]:
-        per_seed[str(seed)] = run(chosen, seed)[1]
+    chosen_runs = select_then_seeds(tuple(lrs or fh.LR_GRID), seeds, run,
+                                    lambda r: r[1]["dev"]["f1"])
+    chosen, grid_dev = chosen_runs.selection.choice, dict(chosen_runs.selection.dev_scores)
+    head, first = chosen_runs.runs[seeds[0]]
+    per_seed = {str(seed): entry for seed, (_, entry) in chosen_runs.runs.items()}
     path = fh.save_head(head, Path(out) / fh.ARTEFACT)
     trainable = sum(p.numel() for p in head.parameters())
     return {**first, "seed": seeds[0], "n_train": len(data["train"]), "trainable": trainable,
