@@ -17,8 +17,9 @@ Example
 >>> claim(0.53 > 0.38, "the contextual classifier beats chance")
 >>> quiz([mc("2 + 2?", {"4": "Right.", "5": "No."}, correct="4")])   # HTML in a notebook
 <IPython.core.display.HTML object>
->>> mc("2 + 2?", {"5": "No.", "4": "Right."}, correct=1)["answers"][1]["correct"]
-True
+>>> [a["answer"] for a in mc("2 + 2?", {"5": "No.", "4": "Right."}, correct=1)["answers"]
+...  if a["correct"]]
+['4']
 """
 
 from __future__ import annotations
@@ -98,34 +99,52 @@ def numeric(question: str, value: float, tolerance: float, feedback: str,
                         {"type": "default", "feedback": wrong}]}
 
 
+def _inline(text: str) -> str:
+    """A question's or answer's Markdown (``*bank*``, backticks) as inline HTML; raw HTML in
+    the text is escaped, not passed through."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).renderInline(text)
+
+
+def _feedback(text: str) -> str:
+    """Feedback without a verdict of its own ("Right: ..."): the quiz states the verdict."""
+    import re
+
+    rest = re.sub(r"^(right|correct|yes|no|not quite|wrong)\s*[.:,;!]\s*", "", text,
+                  flags=re.IGNORECASE)
+    return rest[:1].upper() + rest[1:]
+
+
 def quiz(questions: Sequence[dict]) -> None:
     """Display a self-check that works on the static site: no kernel, no script, no network.
 
     ``questions``: dicts made by :func:`mc` and :func:`numeric`. Each choice's verdict and
-    feedback (or a numeric answer's range) sit in a ``<details>`` element the reader opens
-    after deciding, which keyboards and screen readers handle natively. Answers stay in the
-    order given, so every build is the same.
+    feedback (or a numeric answer) sit in a ``<details>`` element the reader opens after
+    deciding, which keyboards and screen readers handle natively. Questions, choices and
+    feedback may use inline Markdown (emphasis, code).
     """
-    import html
-
     from IPython.display import HTML, display
 
     if not questions:
         raise ValueError("quiz() needs at least one question")
     parts = ['<section class="ctxembed-quiz" aria-label="Self-check">']
     for number, q in enumerate(questions, 1):
-        parts.append(f"<p><strong>Question {number}.</strong> {html.escape(q['question'])}</p>")
+        parts.append(f"<p><strong>Question {number}.</strong> {_inline(q['question'])}</p>")
         if q["type"] == "numeric":
             right = next(a for a in q["answers"] if a.get("correct"))
             lo, hi = right["range"]
-            parts.append(f"<details><summary>Show the answer</summary><p>Between {lo:.4g} and "
-                         f"{hi:.4g}. {html.escape(right['feedback'])}</p></details>")
+            answer = f"{(lo + hi) / 2:.4g}"
+            if f"{lo:.3g}" != f"{hi:.3g}":
+                answer += f" (anything from {lo:.3g} to {hi:.3g} counts)"
+            parts.append(f"<details><summary>Show the answer</summary><p>{answer}. "
+                         f"{_inline(_feedback(right['feedback']))}</p></details>")
             continue
         parts.append("<ul>")
         for a in q["answers"]:
             verdict = "Right." if a["correct"] else "Not this one."
-            parts.append(f"<li><details><summary>{html.escape(a['answer'])}</summary>"
-                         f"<p><strong>{verdict}</strong> {html.escape(a['feedback'])}</p>"
+            parts.append(f"<li><details><summary>{_inline(a['answer'])}</summary>"
+                         f"<p><strong>{verdict}</strong> {_inline(_feedback(a['feedback']))}</p>"
                          "</details></li>")
         parts.append("</ul>")
     parts.append("</section>")

@@ -78,6 +78,31 @@ def test_quiz_embeds_questions_and_answers_in_the_output(ipython_shell):
         book.quiz([])
 
 
+def quiz_html(questions) -> str:
+    from IPython.utils.capture import capture_output
+
+    with capture_output() as out:
+        book.quiz(questions)
+    return next(o.data["text/html"] for o in out.outputs if "text/html" in o.data)
+
+
+def test_quiz_renders_markdown_and_states_each_verdict_once(ipython_shell):
+    page = quiz_html([
+        book.mc("What does *bank* mean in `the river bank`?",
+                {"the *side* of a river": "Right: the river's edge.",
+                 "a <b>firm</b>": "No: that is the other sense."}),
+        book.numeric("Cosine of a vector with itself?", 1.0, 1e-6, "Right: always exactly 1."),
+        book.numeric("A third, as a fraction?", 1 / 3, 0.01, "Right: one chance in three."),
+    ])
+    assert "<em>bank</em>" in page and "<code>the river bank</code>" in page
+    assert "*bank*" not in page and "`" not in page
+    assert "<b>firm</b>" not in page and "&lt;b&gt;firm&lt;/b&gt;" in page   # no raw HTML
+    assert "Right. Right" not in page and "Right:" not in page and "No:" not in page
+    assert "<strong>Right.</strong> The river" in page
+    assert "Between 1 and 1" not in page and "<p>1. Always exactly 1.</p>" in page
+    assert "0.3333 (anything from 0.323 to 0.343 counts)" in page
+
+
 def test_quiz_never_loads_mathjax_from_a_cdn(ipython_shell):
     """The site works offline: the self-check must not fetch MathJax from jsdelivr."""
     from IPython.utils.capture import capture_output
