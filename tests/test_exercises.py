@@ -97,8 +97,9 @@ def test_student_notebook_setup_and_messages():
         text = _text(nb)
         setup = nb.cells[0]     # first: before otter's init cell, which needs what it installs
         assert 'if "google.colab" in sys.modules:' in setup.source
-        url, _ = colab_cells.repository()
-        assert f'REPO = "{url}"' in setup.source and "ctxembed-course @ git+{REPO}" in setup.source
+        url, branch = colab_cells.repository()
+        assert f'REPO, BRANCH = "{url}", "{branch}"' in setup.source
+        assert "ctxembed-course @ git+{REPO}@{BRANCH}" in setup.source
         assert "import otter" in nb.cells[1].source
         assert "otter-grader" in setup.source
         assert f'here = "{name}.ipynb"' in setup.source                # fetches its own file

@@ -37,10 +37,12 @@ def test_repository_url_is_one_setting():
     assert subprocess.run([sys.executable, str(ROOT / "tools" / "colab_cells.py"), "--check"],
                           check=False, capture_output=True, text=True).returncode == 0, \
         "run: python tools/colab_cells.py  (then tools/sync_notebooks.sh, build_exercises.py)"
-    url, _ = colab_cells.repository(ROOT)
+    url, branch = colab_cells.repository(ROOT)
     for rel in NOTEBOOKS:
         text = (ROOT / rel).read_text()
-        assert f'REPO = \\"{url}\\"' in text, rel
+        # the branch (or tag) of _config.yml, not the repository's default branch
+        assert f'REPO, BRANCH = \\"{url}\\", \\"{branch}\\"' in text, rel
+        assert "git+{REPO}@{BRANCH}" in text, rel
         assert "google.colab" in text, rel
 
 

@@ -6,8 +6,9 @@ The course's repository URL is set in exactly one place, ``repository.url`` (and
 repository buttons. This script generates from it
 
 - the first code cell of every chapter (``chapters/*.md``): on Colab only, install the
-  course package ``ctxembed-course @ git+<url>``, which brings everything a chapter
-  imports that Colab lacks (glue works without myst-nb);
+  course package ``ctxembed-course @ git+<url>@<branch>`` (the branch or tag the site was
+  built from, so a term's release installs its own library), which brings everything a
+  chapter imports that Colab lacks (glue works without myst-nb);
 - the Colab cell of every exercise master (``instructor/masters/*.md``): also installs
   otter-grader and fetches the notebook's own file (``grader.check`` reads its tests);
 - the package line of ``instructor/masters/requirements.txt`` and the README's example.
@@ -49,16 +50,21 @@ def raw_url(url: str, branch: str) -> str:
     return url.replace("https://github.com/", "https://raw.githubusercontent.com/") + "/" + branch
 
 
+def package_spec(url: str, branch: str) -> str:
+    """pip's requirement for the course library at ``branch`` (a branch or a tag)."""
+    return f"{PACKAGE} @ git+{url}@{branch}"
+
+
 def chapter_cell(url: str, branch: str) -> str:
     return f'''```{{code-cell}} ipython3
 :tags: [remove-cell]
 # Colab only: install the course's helper library (Binder and local set-ups have it).
 {MARK}
 import subprocess, sys
-REPO = "{url}"
+REPO, BRANCH = "{url}", "{branch}"
 if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    f"{PACKAGE} @ git+{{REPO}}"], check=True)
+                    f"{PACKAGE} @ git+{{REPO}}@{{BRANCH}}"], check=True)
 ```'''
 
 
@@ -70,11 +76,11 @@ def exercise_cell(url: str, branch: str, name: str) -> str:
 # (grader.check reads the public tests stored in it). Jupyter and Binder have everything.
 {MARK}
 import subprocess, sys, urllib.request
-REPO = "{url}"
+REPO, BRANCH = "{url}", "{branch}"
 RAW = "{raw_url(url, branch)}"
 if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "otter-grader>=7,<8",
-                    f"{PACKAGE} @ git+{{REPO}}"], check=True)
+                    f"{PACKAGE} @ git+{{REPO}}@{{BRANCH}}"], check=True)
     here = "{name}.ipynb"
     urllib.request.urlretrieve(f"{{RAW}}/exercises/{{here}}", here)
 ```'''
@@ -96,10 +102,10 @@ def expected(root: Path = ROOT) -> dict[Path, str]:
         out[md] = _replace_cell(md, exercise_cell(url, branch, md.stem))
     req = root / "instructor" / "masters" / "requirements.txt"
     if req.exists():
-        out[req] = re.sub(rf"^{PACKAGE} @ git\+\S+$", f"{PACKAGE} @ git+{url}",
+        out[req] = re.sub(rf"^{PACKAGE} @ git\+\S+$", package_spec(url, branch),
                           req.read_text(), flags=re.MULTILINE)
     readme = root / "README.md"
-    out[readme] = re.sub(rf'"{PACKAGE} @ git\+[^"]+"', f'"{PACKAGE} @ git+{url}"',
+    out[readme] = re.sub(rf'"{PACKAGE} @ git\+[^"]+"', f'"{package_spec(url, branch)}"',
                          readme.read_text())
     return out
 

@@ -175,6 +175,9 @@ class LaunchPaths:
         _run(["git", "-C", str(self.clone), "checkout", "-q", "--detach", self.commit],
              log=self.log)
         self.url, self.branch = colab_cells.repository(root)
+        # the install cells ask for git+URL@BRANCH: in the clone, that branch is this commit
+        _run(["git", "-C", str(self.clone), "branch", "-f", self.branch, self.commit],
+             log=self.log)
 
     # ------------------------------------------------------------------ Colab
     def build_colab(self) -> Path:
