@@ -101,6 +101,12 @@ def test_student_notebook_setup_and_messages():
         assert f'REPO, BRANCH = "{url}", "{branch}"' in setup.source
         assert "ctxembed-course @ git+{REPO}@{BRANCH}" in setup.source
         assert "import otter" in nb.cells[1].source
+        # after the introduction: how to keep the work on Colab and Binder, and hand it in
+        markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
+        assert markdown[0].startswith("# Exercise") and markdown[1] == build_exercises.KEEP_YOUR_WORK
+        for words in ("Save a copy in Drive", "Binder session is temporary", "deleted",
+                      "Download", "Restart kernel and run all cells", ".ipynb"):
+            assert words in markdown[1], words
         assert "otter-grader" in setup.source
         assert f'here = "{name}.ipynb"' in setup.source                # fetches its own file
         assert 'f"{RAW}/exercises/{here}"' in setup.source

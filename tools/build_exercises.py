@@ -113,6 +113,30 @@ def colab_cell_first(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+# Shown in every student notebook, after its introduction (one text for all exercises).
+KEEP_YOUR_WORK = """\
+**Keep your work, and hand it in.**
+
+- *On Colab:* choose **File → Save a copy in Drive** before you start. The notebook that the
+  course's Colab button opens is not saved for you.
+- *On Binder:* a Binder session is temporary. After about ten minutes without activity it is
+  shut down, and everything in it is deleted, your answers included. Download your notebook
+  (**File → Download**) whenever you stop, and upload it again to continue.
+- *On your own machine:* the notebook is a file in your copy of the course; save as usual.
+- *To hand it in:* first choose **Restart kernel and run all cells** (the grader runs your
+  notebook from the top in a fresh kernel, so a cell that only worked out of order will fail
+  there). Then submit the `.ipynb` file itself (on Colab: **File → Download → Download
+  .ipynb**), the way your instructor asks."""
+
+
+def with_keep_your_work(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Insert :data:`KEEP_YOUR_WORK` after the notebook's first Markdown cell (its title and
+    introduction)."""
+    first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown")
+    nb.cells.insert(first + 1, nbformat.v4.new_markdown_cell(KEEP_YOUR_WORK))
+    return nb
+
+
 def dumps(nb) -> str:
     return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -133,7 +157,7 @@ def build_one(master: Path, workdir: Path) -> dict[str, object]:
     solution = nbformat.read(dist / "autograder" / f"{name}.ipynb", as_version=4)
     (zip_path,) = (dist / "autograder").glob("*.zip")
 
-    student = normalise(colab_cell_first(student), "ex")
+    student = normalise(with_keep_your_work(colab_cell_first(student)), "ex")
     for cell in student.cells:
         src = cell.source if isinstance(cell.source, str) else "".join(cell.source)
         if cell.cell_type == "code" and src.lstrip().startswith("grader.check"):
