@@ -107,6 +107,10 @@ def test_student_notebook_setup_and_messages():
         for words in ("Save a copy in Drive", "Binder session is temporary", "deleted",
                       "Download", "Restart kernel and run all cells", ".ipynb"):
             assert words in markdown[1], words
+        # every task has a hint, folded away until the student opens it
+        tasks = [m for m in markdown if m.startswith("## Task ")]
+        hints = [m for m in markdown if "<details>\n<summary>Hint</summary>" in m]
+        assert tasks and len(hints) == len(tasks), (name, len(tasks), len(hints))
         assert "otter-grader" in setup.source
         assert f'here = "{name}.ipynb"' in setup.source                # fetches its own file
         assert 'f"{RAW}/exercises/{here}"' in setup.source
