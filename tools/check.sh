@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The contributor's quick loop (`make check`): the linter, then every test that needs neither
 # the built book nor the Colab/Binder launch environments and is not marked slow (those run in
-# `make test`). No book build, no browser. Under 5 minutes on 2 cores.
+# `make test`). No book build, no browser. About 8 minutes on 2 cores.
 # Extra arguments go to pytest: `bash tools/check.sh -k wsd`, or `-m slow -k grading` for the slow ones.
 set -uo pipefail
 cd "$(dirname "$0")/.."
