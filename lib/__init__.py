@@ -36,7 +36,7 @@ use are importable from ``ctxembed`` itself:
 
 from __future__ import annotations
 
-import importlib
+from .core.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -72,16 +72,7 @@ _STATIC_NAMES = {"load_glove", "static_vector", "static_word_vectors"}
 _LOCATIONS = {name: "static" if name in _STATIC_NAMES else "core" for name in __all__}
 
 
-def __getattr__(name: str):
-    if name in _LOCATIONS:
-        value = getattr(importlib.import_module(f".{_LOCATIONS[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'ctxembed' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted({*globals(), *_LOCATIONS})
+__getattr__, __dir__ = lazy_exports(__name__, _LOCATIONS)
 
 
 # In a notebook, every matplotlib figure displayed carries an alt text saying what it shows

@@ -221,3 +221,27 @@ def test_hub_names_against_a_hub_that_says_no_or_stays_silent(online):
     with pytest.raises(ModelUnavailableError, match="cannot be reached") as err:
         ctxembed.load_encoder("silent-org/bert")
     assert "load_encoder()" in str(err.value) and time.perf_counter() - start < 20
+
+
+def test_bf16_precision_is_named_as_such_and_close_to_full_precision():
+    """The opt-in bfloat16 encoder: its own name (so no cache mixes its vectors with fp32
+    ones), vectors within a small angle of fp32's, and clear errors for what it cannot do."""
+    import numpy as np
+    import torch
+
+    from ctxembed import word_vectors
+
+    fp32, bf16 = models.load_encoder(), models.load_encoder(precision="bf16")
+    assert bf16 is not fp32 and bf16.name == "all-MiniLM-L6-v2 (bf16)"
+    assert next(bf16.model.parameters()).dtype == torch.bfloat16
+    assert next(fp32.model.parameters()).dtype == torch.float32      # the default untouched
+    sentences = ["The bank by the river.", "She paid the cheque into the bank."]
+    a = word_vectors(sentences, "bank", encoder=fp32)
+    b = word_vectors(sentences, "bank", encoder=bf16)
+    assert b.dtype == np.float32
+    cos = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+    assert cos.min() > 0.99 and not np.array_equal(a, b)
+    with pytest.raises(ValueError, match="precision='int4'"):
+        models.load_encoder(precision="int4")
+    with pytest.raises(ValueError, match="needs the transformers runtime"):
+        models.load_encoder(runtime="torchscript", precision="bf16")

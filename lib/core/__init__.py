@@ -2,51 +2,42 @@
 
 - :mod:`~ctxembed.core.models`      load an encoder (packaged MiniLM offline, any hub name online)
 - :mod:`~ctxembed.core.embeddings`  contextual token, word and sentence vectors
+- :mod:`~ctxembed.core.words`       finding a word in a sentence (standard library only)
 - :mod:`~ctxembed.core.pooling`     [CLS] / mean / max pooling that ignores padding
 - :mod:`~ctxembed.core.similarity`  cosine similarity
 - :mod:`~ctxembed.core.errors`      the errors that say what to do
+
+The names below are imported on first use (PEP 562), so ``ctxembed.core.words`` or
+``ctxembed.core.errors`` can be imported without loading torch.
 """
 
-from .embeddings import (
-    TokenStates,
-    cache_info,
-    clear_cache,
-    find_word,
-    sentence_vectors,
-    token_states,
-    tokenize,
-    word_vector,
-    word_vectors,
-)
-from .errors import (
-    EmptyInputError,
-    ModelUnavailableError,
-    UnknownWordError,
-    WordNotFoundError,
-)
-from .models import DEFAULT_MODEL, Encoder, load_encoder, set_seed
-from .pooling import pool_tokens
-from .similarity import cosine, cosine_matrix
+from __future__ import annotations
 
-__all__ = [
-    "DEFAULT_MODEL",
-    "EmptyInputError",
-    "Encoder",
-    "ModelUnavailableError",
-    "TokenStates",
-    "UnknownWordError",
-    "WordNotFoundError",
-    "cache_info",
-    "clear_cache",
-    "cosine",
-    "cosine_matrix",
-    "find_word",
-    "load_encoder",
-    "pool_tokens",
-    "sentence_vectors",
-    "set_seed",
-    "token_states",
-    "tokenize",
-    "word_vector",
-    "word_vectors",
-]
+from .lazy import lazy_exports
+
+_LOCATIONS = {
+    "DEFAULT_MODEL": "defaults",
+    "EmptyInputError": "errors",
+    "Encoder": "models",
+    "ModelUnavailableError": "errors",
+    "TokenStates": "embeddings",
+    "UnknownWordError": "errors",
+    "WordNotFoundError": "errors",
+    "cache_info": "embeddings",
+    "clear_cache": "embeddings",
+    "cosine": "similarity",
+    "cosine_matrix": "similarity",
+    "find_word": "words",
+    "load_encoder": "models",
+    "pool_tokens": "pooling",
+    "sentence_vectors": "embeddings",
+    "set_seed": "models",
+    "token_states": "embeddings",
+    "tokenize": "embeddings",
+    "word_vector": "embeddings",
+    "word_vectors": "embeddings",
+}
+__all__ = list(_LOCATIONS)
+
+
+__getattr__, __dir__ = lazy_exports(__name__, _LOCATIONS)

