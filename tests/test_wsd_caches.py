@@ -17,7 +17,14 @@ import torch
 import ctxembed
 from ctxembed.core.embeddings import LAYER_CHOICES, combine_layers
 from ctxembed.data.polysemy import polysemy_sentences
-from ctxembed.wsd import caching, evaluation, inventory, vectors, wordnet_system
+from ctxembed.wsd import (
+    caching,
+    evaluation,
+    inventory,
+    threshold,
+    vectors,
+    wordnet_system,
+)
 from ctxembed.wsd.caching import cache_folder
 from ctxembed.wsd.evaluation import cached_evaluation, evaluate_wordnet, sample_words
 from ctxembed.wsd.vectors import layers_from_all, use_vectors, vector_cache_path
@@ -286,28 +293,28 @@ def test_the_wordnet_version_changes_with_the_wordnet_files(tmp_path, monkeypatc
 
 
 def test_the_inventory_and_threshold_keys_change_with_the_wordnet_files(monkeypatch):
-    before = inventory.inventory_cache_path(), wordnet_system._threshold_file()
+    before = inventory.inventory_cache_path(), threshold.threshold_file()
     monkeypatch.setattr(inventory, "wordnet_version", lambda: "other WordNet")
-    monkeypatch.setattr(wordnet_system, "wordnet_version", lambda: "other WordNet")
-    after = inventory.inventory_cache_path(), wordnet_system._threshold_file()
+    monkeypatch.setattr(threshold, "wordnet_version", lambda: "other WordNet")
+    after = inventory.inventory_cache_path(), threshold.threshold_file()
     assert before[0] != after[0] and before[1] != after[1]
 
 
 # --------------------------------------------------------------------------- threshold
 def test_the_cached_threshold_is_the_calibrated_one_and_default_system_uses_it(monkeypatch):
-    assert not wordnet_system._threshold_file().exists()          # a fresh folder
-    assert wordnet_system.calibrated_unknown_threshold() == \
-        wordnet_system.FALLBACK_UNKNOWN_THRESHOLD
+    assert not threshold.threshold_file().exists()          # a fresh folder
+    assert threshold.calibrated_unknown_threshold() == \
+        threshold.FALLBACK_UNKNOWN_THRESHOLD
     quick = evaluation.unknown_sense_evaluation(words=sample_words(EVAL_WORDS))
     monkeypatch.setattr(evaluation, "unknown_sense_evaluation", lambda: quick)
-    threshold = evaluation.calibrate_default_threshold()
-    assert threshold == quick.threshold != wordnet_system.FALLBACK_UNKNOWN_THRESHOLD
-    assert json.loads(wordnet_system._threshold_file().read_text())["threshold"] == threshold
+    chosen = evaluation.calibrate_default_threshold()
+    assert chosen == quick.threshold != threshold.FALLBACK_UNKNOWN_THRESHOLD
+    assert json.loads(threshold.threshold_file().read_text())["threshold"] == chosen
     wordnet_system._default_system.cache_clear()
     try:
-        assert default_system().unknown_threshold == threshold
+        assert default_system().unknown_threshold == chosen
     finally:
-        wordnet_system._threshold_file().unlink()
+        threshold.threshold_file().unlink()
         wordnet_system._default_system.cache_clear()
 
 
@@ -315,15 +322,15 @@ def test_the_cached_threshold_is_the_calibrated_one_and_default_system_uses_it(m
                                     "ctxembed.wsd.centroid", "ctxembed.data.senses",
                                     "ctxembed.core.embeddings"])
 def test_the_threshold_key_changes_with_the_code(edited, module):
-    before = wordnet_system._threshold_file()
+    before = threshold.threshold_file()
     edited(module)
-    assert wordnet_system._threshold_file() != before
+    assert threshold.threshold_file() != before
 
 
 def test_the_threshold_key_changes_with_the_model(monkeypatch):
-    before = wordnet_system._threshold_file()
-    monkeypatch.setattr(wordnet_system, "DEFAULT_MODEL", "bert-base-uncased")
-    assert wordnet_system._threshold_file() != before
+    before = threshold.threshold_file()
+    monkeypatch.setattr(threshold, "DEFAULT_MODEL", "bert-base-uncased")
+    assert threshold.threshold_file() != before
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -437,3 +444,30 @@ def test_switching_folders_forgets_what_was_read_from_the_old_one(tmp_path):
     with cache_folder(tmp_path / "other"):
         for module, name in caching.IN_MEMORY:
             assert getattr(importlib.import_module(module), name).cache_info().currsize == 0
+
+
+# --------------------------------------------------------------------------- the sense table
+@pytest.mark.parametrize("module", ["ctxembed.wsd.word_model", "ctxembed.wsd.sense_table",
+                                    "ctxembed.wsd.system", "ctxembed.wsd.evaluation",
+                                    "ctxembed.core.embeddings", "ctxembed.core.words",
+                                    "ctxembed.wsd.lemmas", "ctxembed.wsd.inventory"])
+def test_the_sense_table_key_changes_with_the_code(edited, module):
+    """The table of every word's vectors is never read for code that would compute it
+    otherwise (the vectors, the fitting, the threshold's evaluation, the forms of a word)."""
+    from ctxembed.wsd.sense_table import sense_table_path
+
+    before = sense_table_path()
+    edited(module)
+    assert sense_table_path() != before
+
+
+def test_the_sense_table_key_changes_with_the_wordnet_files(tmp_path, monkeypatch):
+    from ctxembed.data.wordnet import nltk_data_dir
+    from ctxembed.wsd.sense_table import sense_table_path
+
+    before = sense_table_path()
+    copy = tmp_path / "nltk_data"
+    shutil.copytree(nltk_data_dir() / "corpora" / "wordnet", copy / "corpora" / "wordnet")
+    (copy / "corpora" / "wordnet" / "data.noun").write_text("edited\n")
+    monkeypatch.setenv("CTXEMBED_NLTK_DATA", str(copy))
+    assert sense_table_path() != before

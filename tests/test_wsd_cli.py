@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ctxembed.wsd import evaluation, wordnet_system
+from ctxembed.wsd import evaluation, sense_table, threshold, wordnet_system
 from ctxembed.wsd.__main__ import main as module_main
 from ctxembed.wsd.caching import cache_folder
 from ctxembed.wsd.cli import main as cli_main
@@ -128,7 +128,7 @@ def test_prepare_calibrates_once_and_force_recalibrates(capsys, monkeypatch):
 
     def calibrate():
         calls.append("calibrate")
-        path = wordnet_system._threshold_file()
+        path = threshold.threshold_file()
         path.write_text(json.dumps({"threshold": 0.25, "precision": 0.5, "recall": 0.5}))
         return 0.25
 
@@ -137,19 +137,23 @@ def test_prepare_calibrates_once_and_force_recalibrates(capsys, monkeypatch):
                                            "pieces": ["mean"], "accuracy": [0.6]})
 
     monkeypatch.setattr(evaluation, "calibrate_default_threshold", calibrate)
+    monkeypatch.setattr(sense_table, "build_sense_table",
+                        lambda progress: calls.append("table") or Path("senses.sqlite"))
     monkeypatch.setattr(evaluation, "evaluate_wordnet", lambda: calls.append("eval") or Overall)
     monkeypatch.setattr(evaluation, "evaluate_layers", lambda: calls.append("layers"))
     try:
         code, out, _ = _run(capsys, "prepare", "--no-eval", main=module_main)
-        assert code == 0 and calls == ["calibrate"]
+        assert code == 0 and calls == ["calibrate", "table"]
         assert "WordNet sense inventory:" in out and "threshold" in out and "0.250" in out
+        assert "every word's fitted senses: senses.sqlite" in out
         _run(capsys, "prepare", "--no-eval", main=module_main)
-        assert calls == ["calibrate"]                        # cached: not chosen again
+        assert calls == ["calibrate", "table", "table"]      # cached: not chosen again
         code, out, _ = _run(capsys, "prepare", "--force", main=module_main)
-        assert code == 0 and calls == ["calibrate", "calibrate", "eval", "layers"]
+        assert code == 0 and calls == ["calibrate", "table", "table", "calibrate", "table",
+                                       "eval", "layers"]
         assert "centroid" in out and "0.6" in out
     finally:
-        wordnet_system._threshold_file().unlink(missing_ok=True)
+        threshold.threshold_file().unlink(missing_ok=True)
         wordnet_system._default_system.cache_clear()
 
 

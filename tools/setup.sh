@@ -42,7 +42,7 @@ fi
 
 log "WordNet for NLTK, and the corpora built from it (cached in ~/.cache/ctxembed)"
 "$VPY" -m ctxembed.data
-log "WSD: WordNet sense inventory and the unknown-sense threshold (cached in ~/.cache/ctxembed/wsd)"
+log "WSD: WordNet sense inventory, the unknown-sense threshold, every word's fitted senses and the evaluations chapter 5 reads (cached in ~/.cache/ctxembed/wsd)"
 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false "$VPY" -m ctxembed.wsd prepare
 
 if ! command -v npm >/dev/null 2>&1; then

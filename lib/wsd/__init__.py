@@ -19,6 +19,11 @@
 - :mod:`~ctxembed.wsd.discovery`       sense discovery by clustering, ARI, an explorer
 - :mod:`~ctxembed.wsd.cli`, :mod:`~ctxembed.wsd.server`  ``ctxembed-wsd`` and
                                        ``python -m ctxembed.wsd serve`` (HTTP, 127.0.0.1)
+- :mod:`~ctxembed.wsd.sense_table`     every WordNet word's fitted senses in one file, and
+                                       :class:`QuickWSD`, the command line's quick path
+- :mod:`~ctxembed.wsd.word_model`      one word's fitted senses and predictions (NumPy only)
+- :mod:`~ctxembed.wsd.lemmas`          a word's dictionary forms (one morphology rule)
+- :mod:`~ctxembed.wsd.threshold`       where the calibrated unknown-sense threshold is kept
 - :mod:`~ctxembed.wsd.caching`         the disk caches: their folder, and keys that hash
                                        every input and the code
 
@@ -39,46 +44,48 @@ Example
 7       static-context      0.55
 """
 
-from .centroid import (
-    NearestSenseCentroid,
-    chance_accuracy,
-    leave_one_out_accuracy,
-    leave_one_out_scores,
-)
-from .discovery import (
-    Clustering,
-    cluster_explorer,
-    cluster_uses,
-    discover_senses,
-    discovery_evaluation,
-)
-from .evaluation import (
-    BASELINES,
-    LAYER_GRID,
-    UnknownSenseResult,
-    WSDEvaluation,
-    confidence_calibration,
-    evaluate_layers,
-    evaluate_wordnet,
-    unknown_sense_evaluation,
-    wordnet_configuration,
-    wordnet_wsd_data,
-)
-from .inventory import SenseInfo, training_sentences, wordnet_senses
-from .selection import ConfigurationChoice, choose_configuration
-from .system import METHODS, SensePrediction, WSDSystem
-from .vectors import use_vectors
-from .wic import WiCResult, wic_evaluation, wic_pairs
-from .wordnet_system import WordNetWSD, default_system
+from __future__ import annotations
 
-__all__ = [
-    "BASELINES", "LAYER_GRID", "METHODS", "Clustering", "ConfigurationChoice",
-    "NearestSenseCentroid", "SenseInfo", "SensePrediction",
-    "UnknownSenseResult", "WSDEvaluation", "WSDSystem", "WiCResult", "WordNetWSD",
-    "chance_accuracy", "choose_configuration", "cluster_explorer", "cluster_uses",
-    "confidence_calibration", "default_system", "discover_senses",
-    "discovery_evaluation", "evaluate_layers", "evaluate_wordnet", "leave_one_out_accuracy",
-    "leave_one_out_scores", "training_sentences",
-    "unknown_sense_evaluation", "use_vectors", "wic_evaluation", "wic_pairs",
-    "wordnet_configuration", "wordnet_senses", "wordnet_wsd_data",
-]
+from ..core.lazy import lazy_exports
+
+# Where each name lives; imported on first use (PEP 562), so the command line's quick path
+# (ctxembed.wsd.cli, sense_table) loads neither pandas nor scikit-learn.
+_LOCATIONS = {
+    "BASELINES": "evaluation",
+    "Clustering": "discovery",
+    "ConfigurationChoice": "selection",
+    "LAYER_GRID": "evaluation",
+    "METHODS": "system",
+    "NearestSenseCentroid": "centroid",
+    "SenseInfo": "inventory",
+    "SensePrediction": "system",
+    "UnknownSenseResult": "evaluation",
+    "WSDEvaluation": "evaluation",
+    "WSDSystem": "system",
+    "WiCResult": "wic",
+    "WordNetWSD": "wordnet_system",
+    "chance_accuracy": "centroid",
+    "choose_configuration": "selection",
+    "cluster_explorer": "discovery",
+    "cluster_uses": "discovery",
+    "confidence_calibration": "evaluation",
+    "default_system": "wordnet_system",
+    "discover_senses": "discovery",
+    "discovery_evaluation": "discovery",
+    "evaluate_layers": "evaluation",
+    "evaluate_wordnet": "evaluation",
+    "leave_one_out_accuracy": "centroid",
+    "leave_one_out_scores": "centroid",
+    "training_sentences": "inventory",
+    "unknown_sense_evaluation": "evaluation",
+    "use_vectors": "vectors",
+    "wic_evaluation": "wic",
+    "wic_pairs": "wic",
+    "wordnet_configuration": "evaluation",
+    "wordnet_senses": "inventory",
+    "wordnet_wsd_data": "evaluation",
+}
+__all__ = list(_LOCATIONS)
+
+
+__getattr__, __dir__ = lazy_exports(__name__, _LOCATIONS)

@@ -1,8 +1,13 @@
 """``ctxembed-wsd "sentence" word``: the sense of a word in a sentence, from the command line.
 
 Prints the sense (a WordNet synset), its gloss and the system's confidence, then the
-other senses. Uses :func:`ctxembed.wsd.default_system`; the first question about a
-word fits that word (a fraction of a second) and caches it.
+other senses: what :func:`ctxembed.wsd.default_system` answers. With the default centroid
+method and the sense table built (``python -m ctxembed.wsd prepare``, part of the course's
+set-up) it takes the quick path, :class:`ctxembed.wsd.sense_table.QuickWSD`: one word's row
+of the table and the TorchScript encoder, nothing else heavy imported, so a fresh process
+answers in about the time Python takes to import torch. ``--help`` and refused input
+(an empty sentence, a word the sentence lacks, a word WordNet lacks) answer before torch
+is loaded.
 
 Examples::
 
@@ -50,17 +55,36 @@ def format_prediction(p, top: int = 3) -> str:
     return "\n".join(lines)
 
 
+def _system(method: str):
+    """The quick path when it can answer (centroid method, table built), else the full system."""
+    if method == "centroid":
+        from .sense_table import QuickWSD, table_ready
+
+        if table_ready():
+            return QuickWSD(threads=2)
+        print("ctxembed-wsd: note: the sense table is not built, so this answer fits the word "
+              "first (seconds); `python -m ctxembed.wsd prepare` builds it once.", file=sys.stderr)
+    _limit_threads()
+    from .wordnet_system import default_system
+
+    return default_system(method)
+
+
+def _limit_threads() -> None:
+    import torch
+
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    import torch
+    from ..core.words import find_word
 
-    from .wordnet_system import default_system
-
-    torch.set_num_threads(min(2, torch.get_num_threads()))
     try:
-        p = default_system(args.method).disambiguate(args.sentence, args.word, args.occurrence)
+        find_word(args.sentence, args.word, args.occurrence)    # refused before any model loads
+        p = _system(args.method).disambiguate(args.sentence, args.word, args.occurrence)
     except (ValueError, LookupError, TypeError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         print(f"ctxembed-wsd: error: {message}", file=sys.stderr)

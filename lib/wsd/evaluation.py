@@ -65,6 +65,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..core.defaults import DEFAULT_MODEL
+from ..core.models import load_encoder
 from .caching import (
     EVALUATION_CODE,
     EVALUATION_LIBRARIES,
@@ -261,7 +263,8 @@ def _evaluation_data(words, seed: int, glosses: bool):
 
 def evaluation_cache_path(methods: Sequence[str], layers: Sequence, pieces: Sequence[str],
                           baselines: Sequence[str], glosses: bool, k: int, seed: int,
-                          fit: pd.DataFrame, test: pd.DataFrame, candidates: dict):
+                          fit: pd.DataFrame, test: pd.DataFrame, candidates: dict,
+                          encoder_name: str = DEFAULT_MODEL):
     """The file of a cached :func:`evaluate_wordnet` result: named by its options, the code
     and a hash of its data (the uses fitted on and tested, their senses, each candidate
     sense's gloss and SemCor count)."""
@@ -271,7 +274,7 @@ def evaluation_cache_path(methods: Sequence[str], layers: Sequence, pieces: Sequ
     columns = ["sentence", "word", "lemma", "sense"]
     data = digest([fit[columns].values.tolist(), test[columns].values.tolist(), senses])
     options = [list(methods), [str(l) for l in layers], list(pieces), list(baselines),
-               bool(glosses), int(k), int(seed)]
+               bool(glosses), int(k), int(seed), encoder_name]
     key = digest([code_version(EVALUATION_CODE, EVALUATION_LIBRARIES), options, data], 16)
     return cache_dir() / f"eval-{key}.pkl"
 
@@ -306,7 +309,7 @@ def evaluate_wordnet(methods: Sequence[str] = ("centroid", "knn", "logreg"), *,
                      layers: Sequence = ("last",), pieces: Sequence[str] = ("mean",),
                      baselines: Sequence[str] = BASELINES, glosses: bool = True,
                      k: int = 1, seed: int = 0, words: Sequence[str] | None = None,
-                     cache: bool = True) -> WSDEvaluation:
+                     cache: bool = True, encoder=None) -> WSDEvaluation:
     """Accuracy of each method and baseline on held-out WordNet sentences (see the module).
 
     Every combination of ``methods`` x ``layers`` x ``pieces`` is evaluated, plus each
@@ -315,7 +318,9 @@ def evaluate_wordnet(methods: Sequence[str] = ("centroid", "knn", "logreg"), *,
     ``words`` evaluates only these words (lemmas of :func:`wordnet_wsd_data`): each word has
     its own classifier, so their rows are the same as in the evaluation of every word.
     Cached on disk (``cache=False``: neither read nor written, vectors included), so calling
-    it again (e.g. from a chapter) is instant.
+    it again (e.g. from a chapter) is instant. ``encoder`` (a name or an
+    :class:`~ctxembed.core.models.Encoder`, default the packaged MiniLM) computes the
+    contextual vectors, e.g. ``load_encoder(precision="bf16")`` to measure what it costs.
 
     Returns
     -------
@@ -324,8 +329,9 @@ def evaluate_wordnet(methods: Sequence[str] = ("centroid", "knn", "logreg"), *,
     """
     layers, pieces = list(layers), list(pieces)
     fit, test, candidates = _evaluation_data(words, seed, glosses)
+    encoder_name = load_encoder(encoder).name
     path = evaluation_cache_path(methods, layers, pieces, baselines, glosses, k, seed,
-                                 fit, test, candidates)
+                                 fit, test, candidates, encoder_name)
     if cache and path.exists():
         return _read_evaluation(path)
     parts = []
@@ -340,11 +346,11 @@ def evaluate_wordnet(methods: Sequence[str] = ("centroid", "knn", "logreg"), *,
     for pie in pieces if methods else ():
         for lay in layers:
             X_fit = use_vectors(list(fit.sentence), list(fit.word), layers=lay, pieces=pie,
-                                cache=cache)
+                                cache=cache, encoder=encoder)
             X_test = use_vectors(list(test.sentence), list(test.word), layers=lay, pieces=pie,
-                                 cache=cache)
+                                 cache=cache, encoder=encoder)
             for method in methods:
-                wsd = WSDSystem(method, layers=lay, pieces=pie, k=k)
+                wsd = WSDSystem(method, layers=lay, pieces=pie, k=k, encoder=encoder)
                 wsd.fit_vectors(X_fit, fit.lemma, fit.sense)
                 record(method, lay, pie, wsd._predict_vectors(X_test, test.lemma, list(test.sentence),
                                                               list(test.word)))
@@ -575,10 +581,10 @@ def unknown_sense_evaluation(*, layers="last", pieces: str = "mean", glosses: bo
 def calibrate_default_threshold() -> float:
     """Run :func:`unknown_sense_evaluation` and store its threshold for
     :func:`~ctxembed.wsd.default_system`."""
-    from .wordnet_system import _threshold_file
+    from .threshold import threshold_file
 
     result = unknown_sense_evaluation()
     text = json.dumps({"threshold": result.threshold, "precision": result.precision,
                        "recall": result.recall})
-    store(_threshold_file(), lambda tmp: tmp.write_text(text))
+    store(threshold_file(), lambda tmp: tmp.write_text(text))
     return result.threshold

@@ -39,6 +39,7 @@ import pandas as pd
 
 from ..core.errors import EmptyInputError, UnknownWordError
 from ..data.wordnet import install_wordnet, synset_texts
+from . import lemmas
 from .caching import cache_dir, code_version, digest, store, wordnet_version
 
 INVENTORY_CODE = ("ctxembed.wsd.inventory", "ctxembed.data.wordnet")
@@ -181,10 +182,6 @@ def wordnet_senses(word: str) -> tuple[SenseInfo, ...]:
     return wordnet_inventory()[lemma]
 
 
-_SUFFIXES = (("ies", "y"), ("ied", "y"), ("ves", "f"), ("sses", "ss"), ("es", ""), ("s", ""),
-             ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"), ("er", ""), ("est", ""))
-
-
 @functools.lru_cache(maxsize=1)
 def _exceptions() -> dict[str, list[str]]:
     """Irregular forms from WordNet's ``*.exc`` files: ``"sprang" -> ["spring"]``."""
@@ -194,26 +191,16 @@ def _exceptions() -> dict[str, list[str]]:
         path = folder / f"{name}.exc"
         if path.exists():
             for line in path.read_text(encoding="utf-8").splitlines():
-                form, *lemmas = line.split()
-                out.setdefault(form, []).extend(lemmas)
+                form, *bases = line.split()
+                out.setdefault(form, []).extend(bases)
     return out
 
 
 def candidate_lemmas(word: str) -> list[str]:
-    """Possible dictionary forms of ``word`` that WordNet knows: the word itself, its
-    irregular lemmas (WordNet's exception lists: ``"sprang"`` -> ``"spring"``), then
-    simple suffix rules (``"barked"`` -> ``"bark"``, ``"springs"`` -> ``"spring"``)."""
-    inventory = wordnet_inventory()
-    low = word.strip().lower().replace(" ", "_")
-    out = [low] if low in inventory else []
-    out += [c for c in _exceptions().get(low, []) if c in inventory and c not in out]
-    for suffix, repl in _SUFFIXES:
-        if low.endswith(suffix) and len(low) > len(suffix) + 1:
-            stem = low[: -len(suffix)] + repl
-            for cand in (stem, stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] else None):
-                if cand and cand in inventory and cand not in out:
-                    out.append(cand)
-    return out
+    """Possible dictionary forms of ``word`` that WordNet knows (see
+    :func:`ctxembed.wsd.lemmas.candidate_lemmas`: the word, its irregular lemmas from
+    WordNet's exception lists, then regular endings): ``"barked"`` -> ``["bark"]``."""
+    return lemmas.candidate_lemmas(word, wordnet_inventory().__contains__, _exceptions())
 
 
 def lemma_of(word: str) -> str:
@@ -223,18 +210,13 @@ def lemma_of(word: str) -> str:
     SemCor tagged most often wins; on a tie, the word itself.
     """
     if not isinstance(word, str) or not word.strip():
-        raise EmptyInputError("The word to disambiguate is empty: pass e.g. word='bark'.")
+        raise EmptyInputError(lemmas.EMPTY_WORD)
     found = candidate_lemmas(word)
     if not found:
         import difflib
 
         close = difflib.get_close_matches(word.strip().lower(), list(wordnet_inventory()), n=3)
-        hint = f" Close WordNet words: {', '.join(close)}." if close else ""
-        raise UnknownWordError(
-            f"{word!r} has no senses in WordNet, so there is nothing to disambiguate it "
-            f"between.{hint} Check the spelling, or fit a WSDSystem on your own "
-            "sense-labelled sentences for it."
-        )
+        raise UnknownWordError(lemmas.unknown_word_message(word, close))
     inventory = wordnet_inventory()
     return max(found, key=lambda lemma: sum(s.count for s in inventory[lemma]))
 

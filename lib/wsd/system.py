@@ -56,77 +56,27 @@ from __future__ import annotations
 
 import itertools
 import re
-import zlib
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from ..core.embeddings import find_word
 from ..core.errors import EmptyInputError, UnknownWordError
-from .centroid import NearestSenseCentroid, _predict
+from ..core.words import find_word
+from .lemmas import EMPTY_WORD
 from .vectors import FEATURES, use_vectors
+from .word_model import (
+    DEFAULT_TEMPERATURE,
+    SensePrediction,
+    WordModel,
+    fit_word,
+    unit,
+    word_predictions,
+)
 
 METHODS = ("centroid", "knn", "logreg")
 AUTO = "auto"
-
-
-@dataclass(frozen=True)
-class SensePrediction:
-    """The sense of one use of a word.
-
-    Attributes
-    ----------
-    sentence, word : str
-        The input (``word`` as written in the sentence).
-    lemma : str
-        The word whose senses were compared (``"bark"`` for ``"barked"``).
-    sense : str
-        The predicted sense label (a synset name for WordNet senses).
-    gloss : str
-        The sense's definition, when the system knows it ("" otherwise).
-    confidence : float
-        The classifier's score for ``sense`` in [0, 1] (see the module docstring).
-    similarity : float
-        Cosine similarity to the nearest sense centroid, both taken relative to the word's
-        mean training vector (1.0 by convention when the word has one training use).
-    unknown : bool
-        True when ``similarity`` is below the system's ``unknown_threshold``.
-    alternatives : list of (sense, confidence)
-        Every sense of the word, best first.
-    """
-
-    sentence: str
-    word: str
-    lemma: str
-    sense: str
-    gloss: str
-    confidence: float
-    similarity: float
-    unknown: bool
-    alternatives: list = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["alternatives"] = [{"sense": s, "confidence": c} for s, c in self.alternatives]
-        return d
-
-
-@dataclass
-class _WordModel:
-    senses: list
-    centroid: NearestSenseCentroid
-    estimator: object = None        # knn / logreg (None when the word has one sense)
-    n_train: int = 0
-    mean: np.ndarray | None = None  # the word's mean unit training vector
-    centered: NearestSenseCentroid | None = None   # centroids relative to ``mean``
-
-
-def _unit(X: np.ndarray) -> np.ndarray:
-    X = np.asarray(X, dtype=np.float64)
-    return X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
 
 
 _WORD_RE = re.compile(r"[^\W_]+(?:['-][^\W_]+)*")
@@ -278,7 +228,7 @@ class WSDSystem(ClassifierMixin, BaseEstimator):
 
     def __init__(self, method: str = "centroid", *, layers="last", pieces: str = "mean",
                  features: str = "contextual", k: int = 1, C: float = 10.0, unit: bool = True,
-                 temperature: float = 0.05, unknown_threshold: float | None = None,
+                 temperature: float = DEFAULT_TEMPERATURE, unknown_threshold: float | None = None,
                  encoder=None):
         if method not in (*METHODS, AUTO):
             raise ValueError(f"method={method!r}: use one of {', '.join(METHODS)} or 'auto'.")
@@ -304,13 +254,15 @@ class WSDSystem(ClassifierMixin, BaseEstimator):
         return self.method, self.layers, self.pieces, self.temperature
 
     # ------------------------------------------------------------------ vectors
-    def vectors(self, sentences: Sequence[str], words, occurrences=0) -> np.ndarray:
-        """The vectors this system classifies: (n, d), one per (sentence, target)."""
+    def vectors(self, sentences: Sequence[str], words, occurrences=0, *,
+                cache: bool = True) -> np.ndarray:
+        """The vectors this system classifies: (n, d), one per (sentence, target).
+        ``cache``: keep large sets in the disk cache (training sets are asked for again)."""
         _, layers, pieces, _ = self._settings()
         uses = uses_table(sentences, words, occurrences)
         return use_vectors(list(uses.sentence), list(uses.word), list(uses.occurrence),
                            layers=layers, pieces=pieces, features=self.features,
-                           encoder=self.encoder)
+                           encoder=self.encoder, cache=cache)
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X, y=None, senses: Sequence[str] | None = None, *,
@@ -377,7 +329,7 @@ class WSDSystem(ClassifierMixin, BaseEstimator):
     def _start_fitting(self) -> None:
         """Create the fitted state if there is none: no word yet, the configuration given."""
         if not hasattr(self, "_models"):
-            self._models: dict[str, _WordModel] = {}
+            self._models: dict[str, WordModel] = {}
             self.glosses_: dict[str, str] = {}
         if not hasattr(self, "method_"):
             self.method_, self.layers_, self.pieces_ = self.method, self.layers, self.pieces
@@ -404,7 +356,7 @@ class WSDSystem(ClassifierMixin, BaseEstimator):
                                               self._same_but, layers=(self.layers,),
                                               pieces=(self.pieces,)))
         self._start_fitting()
-        X = _unit(X) if self._option("unit") else np.asarray(X, dtype=np.float64)
+        X = unit(X) if self._option("unit") else np.asarray(X, dtype=np.float64)
         lemmas = np.asarray(list(lemmas))
         senses = np.asarray([str(s) for s in senses])
         if not (len(X) == len(lemmas) == len(senses)) or len(X) == 0:
@@ -419,12 +371,8 @@ class WSDSystem(ClassifierMixin, BaseEstimator):
             self.glosses_.update(glosses)
         return self
 
-    def _fit_word(self, X: np.ndarray, y: np.ndarray) -> _WordModel:
-        centroid = NearestSenseCentroid().fit(X, y)
-        model = _WordModel(list(centroid.senses_), centroid, None, len(y))
-        if len(y) >= 2:
-            model.mean = X.mean(axis=0)
-            model.centered = NearestSenseCentroid().fit(_unit(X - model.mean), y)
+    def _fit_word(self, X: np.ndarray, y: np.ndarray) -> WordModel:
+        model = fit_word(X, y)
         method = self.method_
         if len(model.senses) < 2 or method == "centroid":
             return model
@@ -454,7 +402,7 @@ class WSDSystem(ClassifierMixin, BaseEstimator):
     def lemma_for(self, word: str) -> str:
         """Which fitted word ``word`` is a form of (exact match, then WordNet's lemmas)."""
         if not isinstance(word, str) or not word.strip():
-            raise EmptyInputError("The word to disambiguate is empty: pass e.g. word='bark'.")
+            raise EmptyInputError(EMPTY_WORD)
         low = word.strip().lower()
         if not hasattr(self, "_models"):
             raise RuntimeError("This system has not been fitted: call fit(...) first.")
@@ -480,7 +428,7 @@ class WSDSystem(ClassifierMixin, BaseEstimator):
             "ctxembed.wsd.default_system(), which knows every WordNet word."
         )
 
-    def _model_for(self, lemma: str) -> _WordModel:
+    def _model_for(self, lemma: str) -> WordModel:
         if not hasattr(self, "_models"):
             raise RuntimeError("This system has not been fitted: call fit(...) first.")
         return self._models[lemma]
@@ -504,11 +452,13 @@ class WSDSystem(ClassifierMixin, BaseEstimator):
         uses = uses_table(X, words, occurrences, lemmas)
         sentences, words = list(uses.sentence), list(uses.word)
         keys = [self.lemma_for(w if l is None else l) for w, l in zip(words, uses.lemma)]
-        X = self.vectors(sentences, words, list(uses.occurrence))
+        # new uses are rarely asked about twice: encoded directly, at the encoder's speed,
+        # without computing and storing every layer for the disk cache
+        X = self.vectors(sentences, words, list(uses.occurrence), cache=False)
         return self._predict_vectors(X, keys, sentences, words)
 
     def _predict_vectors(self, X, keys, sentences=None, words=None) -> list[SensePrediction]:
-        X = _unit(X) if self._option("unit") else np.asarray(X, dtype=np.float64)
+        X = unit(X) if self._option("unit") else np.asarray(X, dtype=np.float64)
         keys = list(keys)
         sentences = sentences or [""] * len(keys)
         words = words or keys
@@ -518,35 +468,18 @@ class WSDSystem(ClassifierMixin, BaseEstimator):
             by_key.setdefault(key, []).append(i)
         for key, idx in by_key.items():
             model = self._model_for(key)
-            cos = model.centroid.scores(X[idx])                  # (m, n_senses)
-            probs = self._probabilities(model, X[idx], cos)      # (m, n_senses)
-            # one tie rule for every method: a uniform choice among the tied senses, from a
-            # stream seeded by the word (the same draws whatever else is predicted with it)
-            rng = np.random.default_rng([model.centroid.random_state, zlib.crc32(key.encode())])
-            best = [_predict(row, model.centroid.senses_, rng=rng)
-                    for row in (cos if self.method_ == "centroid" else probs)]
-            if model.centered is not None:
-                sims = model.centered.scores(_unit(X[idx] - model.mean)).max(axis=1)
-            else:
-                sims = np.ones(len(idx))
-            for row, i in enumerate(idx):
-                ranked = sorted(zip(model.centroid.senses_, probs[row].tolist()), key=lambda t: -t[1])
-                similarity = float(sims[row])
-                out[i] = SensePrediction(
-                    sentence=sentences[i], word=words[i], lemma=key, sense=best[row],
-                    gloss=self.glosses_.get(best[row], ""),
-                    confidence=float(dict(ranked)[best[row]]), similarity=similarity,
-                    unknown=self.unknown_threshold is not None and similarity < self.unknown_threshold,
-                    alternatives=[(s, round(float(c), 4)) for s, c in ranked],
-                )
+            preds = word_predictions(
+                model, X[idx], key, sentences=[sentences[i] for i in idx],
+                words=[words[i] for i in idx], method=self.method_, temperature=self.temperature_,
+                probabilities=None if model.estimator is None else self._probabilities(model, X[idx]),
+                glosses=self.glosses_, unknown_threshold=self.unknown_threshold)
+            for i, pred in zip(idx, preds):
+                out[i] = pred
         return out  # type: ignore[return-value]
 
-    def _probabilities(self, model: _WordModel, X: np.ndarray, cos: np.ndarray) -> np.ndarray:
-        """(m, n_senses) scores over ``model.centroid.senses_`` (sorted labels), rows sum to 1."""
-        if model.estimator is None:
-            z = (cos - cos.max(axis=1, keepdims=True)) / self.temperature_
-            p = np.exp(z)
-            return p / p.sum(axis=1, keepdims=True)
+    def _probabilities(self, model: WordModel, X: np.ndarray) -> np.ndarray:
+        """(m, n_senses) scores of the word's k-NN / logistic regression over
+        ``model.centroid.senses_`` (sorted labels), rows sum to 1."""
         proba = model.estimator.predict_proba(X)
         classes = list(model.estimator.classes_)
         cols = [classes.index(s) if s in classes else None for s in model.centroid.senses_]

@@ -19,7 +19,6 @@ Example
 from __future__ import annotations
 
 import functools
-import json
 import threading
 from pathlib import Path
 
@@ -28,8 +27,6 @@ import pandas as pd
 
 from ..core.models import DEFAULT_MODEL, load_encoder
 from .caching import (
-    EVALUATION_CODE,
-    EVALUATION_LIBRARIES,
     VECTOR_LIBRARIES,
     WORDS_CODE,
     cache_dir,
@@ -37,14 +34,10 @@ from .caching import (
     digest,
     store,
     touch,
-    wordnet_version,
 )
 from .inventory import lemma_of, training_sentences, wordnet_inventory
 from .system import WSDSystem
-
-#: Unknown-sense threshold of :func:`default_system`, used when no calibration is cached.
-#: ``python -m ctxembed.wsd prepare`` replaces it by the one chosen on held-out data.
-FALLBACK_UNKNOWN_THRESHOLD = 0.2
+from .threshold import calibrated_unknown_threshold
 
 
 class WordNetWSD(WSDSystem):
@@ -103,21 +96,40 @@ class WordNetWSD(WSDSystem):
         folder.mkdir(parents=True, exist_ok=True)
         return folder / f"{lemma}-{data}.npz"
 
+    def _sense_table(self):
+        """The compact table of every word's vectors (:mod:`ctxembed.wsd.sense_table`), when it
+        is built and holds what this system would compute; else None (fit as usual)."""
+        from .sense_table import TABLE_OPTIONS, SenseTable, table_ready
+
+        same = (self._caching and str(self.layers) == TABLE_OPTIONS["layers"]
+                and self.pieces == TABLE_OPTIONS["pieces"]
+                and self.features == TABLE_OPTIONS["features"]
+                and self.sources == TABLE_OPTIONS["sources"]
+                and load_encoder(self.encoder).name == DEFAULT_MODEL)
+        if not same or not table_ready():
+            return None
+        if getattr(self, "_table", None) is None:
+            self._table = SenseTable.open()
+        return self._table
+
     def fit_words(self, words) -> WordNetWSD:
         """Fit these WordNet words now (one batch), e.g. every word a chapter will ask about."""
         with self._lock:
             lemmas = list(dict.fromkeys(lemma_of(w) for w in words))
-            rows = training_sentences(lemmas, exclude_sentences=self.exclude_sentences,
-                                      **self.sources)
-            rows_of = {lemma: rows[(rows.lemma == lemma).to_numpy()] for lemma in lemmas}
-            todo, fitted = [], {}
-            for lemma in lemmas:
+            table = self._sense_table()
+            fitted: dict[str, tuple] = {}
+            if table is not None:       # every word's vectors, computed once at set-up
+                fitted = {lemma: table.word(lemma)[:2] for lemma in lemmas if table.knows(lemma)}
+            todo = [lemma for lemma in lemmas if lemma not in fitted]
+            rows = training_sentences(todo, exclude_sentences=self.exclude_sentences,
+                                      **self.sources) if todo else None
+            rows_of = {lemma: rows[(rows.lemma == lemma).to_numpy()] for lemma in todo}
+            for lemma in list(todo):
                 path = self.word_cache_path(lemma, rows_of[lemma]) if self._caching else None
                 if path is not None and path.exists():
                     with np.load(touch(path), allow_pickle=False) as f:
                         fitted[lemma] = (f["X"], f["senses"].tolist())
-                else:
-                    todo.append(lemma)
+                    todo.remove(lemma)
             if todo:
                 new = pd.concat([rows_of[lemma] for lemma in todo])
                 X = self.vectors(list(new.sentence), list(new.word))
@@ -142,36 +154,22 @@ class WordNetWSD(WSDSystem):
         return self
 
 
-def _threshold_file() -> Path:
-    """Where :func:`~ctxembed.wsd.evaluation.calibrate_default_threshold` keeps the threshold:
-    named by the code of the evaluation that chose it, the WordNet files and the model."""
-    key = digest([code_version(EVALUATION_CODE, EVALUATION_LIBRARIES), wordnet_version(),
-                  DEFAULT_MODEL])
-    return cache_dir() / f"unknown-threshold-{key}.json"
-
-
-def calibrated_unknown_threshold() -> float:
-    """The unknown-sense threshold chosen on held-out WordNet data, if it was computed
-    (``python -m ctxembed.wsd prepare``); otherwise :data:`FALLBACK_UNKNOWN_THRESHOLD`."""
-    path = _threshold_file()
-    if path.exists():
-        return float(json.loads(touch(path).read_text())["threshold"])
-    return FALLBACK_UNKNOWN_THRESHOLD
-
-
-def default_system(method: str = "centroid") -> WordNetWSD:
+def default_system(method: str = "centroid", precision: str = "fp32") -> WordNetWSD:
     """The course's ready-made WSD system (one per method and process): MiniLM's last layer,
     mean of WordPieces, nearest sense centroid over every WordNet sense, trained on all the
-    stated sources, with the calibrated unknown-sense threshold.
+    stated sources, with the calibrated unknown-sense threshold. ``precision="bf16"``: the
+    encoder in bfloat16 (see :func:`~ctxembed.core.models.load_encoder`); its words are
+    fitted afresh rather than read from the sense table of full precision vectors.
 
     Example
     -------
     >>> default_system().disambiguate("Spring is the season of blossom.", "spring").sense
     'spring.n.01'
     """
-    return _default_system(method)
+    return _default_system(method, precision)
 
 
 @functools.lru_cache(maxsize=4)
-def _default_system(method: str) -> WordNetWSD:
-    return WordNetWSD(method, unknown_threshold=calibrated_unknown_threshold())
+def _default_system(method: str, precision: str = "fp32") -> WordNetWSD:
+    encoder = None if precision == "fp32" else load_encoder(precision=precision)
+    return WordNetWSD(method, unknown_threshold=calibrated_unknown_threshold(), encoder=encoder)
