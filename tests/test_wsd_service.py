@@ -188,3 +188,146 @@ def test_http_get_without_a_parameter_is_a_422(service, query, missing):
     url, _ = service
     status, body = _get(f"{url}/disambiguate?{urllib.parse.urlencode(query)}")
     assert status == 422 and missing in body["error"] and "Send JSON like" in body["error"]
+
+
+# --------------------------------------------------------------------------- limits and load
+def _raw(url, body: bytes, headers: dict):
+    """POST ``body`` with exactly these headers (http.client: no client-side checks)."""
+    import http.client
+
+    host, port = urllib.parse.urlsplit(url).netloc.split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    try:
+        conn.putrequest("POST", "/disambiguate")
+        for name, value in headers.items():
+            conn.putheader(name, value)
+        conn.endheaders()
+        if body:
+            conn.send(body)
+        response = conn.getresponse()
+        return response.status, json.loads(response.read() or b"{}")
+    finally:
+        conn.close()
+
+
+def test_a_body_over_the_limit_is_refused_unread_with_a_413(service):
+    url, _ = service
+    start = time.monotonic()
+    status, body = _raw(url, b"", {"Content-Type": "application/json",
+                                   "Content-Length": str(50 * 1024 * 1024)})
+    assert status == 413 and "at most 16,384 bytes" in body["error"]
+    assert time.monotonic() - start < 5                   # not read, not parsed
+    words = " ".join(["word"] * 10_000) + " bark"
+    status, body = _post(f"{url}/disambiguate", {"sentence": words, "word": "bark"})
+    assert status == 413 and "Send one sentence" in body["error"]
+
+
+def test_a_streamed_body_over_the_limit_is_a_413(service):
+    url, _ = service
+    chunk = b"x" * 4096
+    stream = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(8)) + b"0\r\n\r\n"
+    status, body = _raw(url, stream, {"Content-Type": "application/json",
+                                      "Transfer-Encoding": "chunked"})
+    assert status == 413 and "over 16,384 bytes" in body["error"]
+
+
+def test_a_sentence_longer_than_the_encoder_reads_is_a_400_that_says_so(service):
+    url, _ = service
+    sentence = "The dog's bark " + "and then it ran on " * 130 + "home."      # ~ 650 pieces
+    assert len(json.dumps({"sentence": sentence}).encode()) < 16 * 1024
+    status, body = _post(f"{url}/disambiguate", {"sentence": sentence, "word": "bark"})
+    assert status == 400 and "word pieces long; the encoder reads at most 512" in body["error"]
+
+
+def test_a_body_that_is_not_utf8_is_a_4xx_that_says_what_to_send(service):
+    url, _ = service
+    latin1 = '{"sentence": "café bark", "word": "bark"}'.encode("latin-1")
+    status, body = _raw(url, latin1, {"Content-Type": "application/json",
+                                      "Content-Length": str(len(latin1))})
+    assert 400 <= status < 500 and "Send JSON like" in body["error"]
+
+
+def test_a_burst_of_bad_requests_leaves_the_service_healthy(service):
+    """Huge, malformed, too long and unknown requests all at once: each gets its 4xx, and
+    the service answers a good question afterwards."""
+    import asyncio
+
+    import httpx
+
+    url, _ = service
+    bad = ([{"sentence": "x " * 9000, "word": "x"}] * 5 + [{"word": "bark"}] * 5
+           + [{"sentence": "The blorf.", "word": "blorf"}] * 5
+           + [{"sentence": "bark " + "on and on " * 200, "word": "bark"}] * 5
+           + [{"sentence": "The dog growled.", "word": "bark"}] * 5)
+
+    async def burst():
+        async with httpx.AsyncClient(timeout=120) as client:
+            replies = await asyncio.gather(
+                *(client.post(f"{url}/disambiguate", json=p) for p in bad),
+                *(client.post(f"{url}/disambiguate", content=b"\xff\xfe garbage",
+                              headers={"Content-Type": "application/json"}) for _ in range(5)))
+            return [r.status_code for r in replies]
+
+    codes = asyncio.run(burst())
+    assert all(400 <= c < 500 for c in codes), codes
+    assert sorted(set(codes)) == [400, 404, 413, 422]
+    status, body = _post(f"{url}/disambiguate", {"sentence": "Spring came early.", "word": "spring"})
+    assert status == 200 and body["sense"] == "spring.n.01"
+    assert _get(f"{url}/health")[1]["status"] == "ok"
+
+
+def test_concurrent_questions_share_forward_passes_and_get_their_own_answers(service):
+    import asyncio
+
+    import httpx
+
+    url, _ = service
+    questions = [("The dog's bark woke us.", "bark"), ("Moss grew on the bark of the oak.", "bark"),
+                 ("The spring in the watch broke", "spring"),
+                 ("The flowers bloom every spring.", "spring")] * 6
+    alone = {s: _post(f"{url}/disambiguate", {"sentence": s, "word": w})[1]    # one at a time
+             for s, w in questions[:4]}
+    assert alone["The dog's bark woke us."]["sense"] == "bark.n.04"
+    assert alone["The spring in the watch broke"]["sense"] == "spring.n.02"
+    before = _get(f"{url}/health")[1]["batches"]
+
+    async def together():
+        async with httpx.AsyncClient(timeout=120) as client:
+            return await asyncio.gather(*(client.post(f"{url}/disambiguate",
+                                                      json={"sentence": s, "word": w})
+                                          for s, w in questions))
+
+    replies = asyncio.run(together())
+    for (sentence, _), reply in zip(questions, replies):    # as if each came alone
+        got, expected = reply.json(), alone[sentence]
+        assert got["sense"] == expected["sense"] and got["sentence"] == sentence
+        assert got["confidence"] == pytest.approx(expected["confidence"], abs=1e-4)
+    after = _get(f"{url}/health")[1]["batches"]
+    assert after["questions"] - before["questions"] == len(questions)
+    assert after["forward_passes"] - before["forward_passes"] < len(questions)
+    assert after["largest"] > 1
+
+
+def test_the_micro_batcher_answers_each_question_and_isolates_a_failing_one():
+    import asyncio
+
+    from ctxembed.wsd.server import MicroBatcher
+
+    calls = []
+
+    def answer_many(items):
+        calls.append(list(items))
+        if "bad" in items:
+            raise ValueError("bad question")
+        return [item.upper() for item in items]
+
+    async def run():
+        batcher = MicroBatcher(answer_many, window=0.05)
+        return await asyncio.gather(*(batcher.submit(x) for x in ["a", "b", "bad", "c"]),
+                                    return_exceptions=True)
+
+    results = asyncio.run(run())
+    assert results[:2] == ["A", "B"] and results[3] == "C"
+    assert isinstance(results[2], ValueError) and str(results[2]) == "bad question"
+    assert calls[0] == ["a", "b", "bad", "c"]               # one batch first, then one by one
+    assert calls[1:] == [["a"], ["b"], ["bad"], ["c"]]
