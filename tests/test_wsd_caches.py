@@ -345,6 +345,26 @@ def test_a_cached_evaluation_equals_a_fresh_one():
     assert cached.overall.equals(fresh.overall)
 
 
+def test_a_cached_evaluation_loads_no_model_and_another_encoder_has_its_own_key(monkeypatch):
+    """Reading a cached result costs no model load (chapters call it again and again), and a
+    result for another encoder (bf16) is never read for the default one."""
+    words = sample_words(3)
+    options = {"methods": ("centroid",), "baselines": (), "words": words}
+    first = evaluate_wordnet(**options)
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("a model was loaded to read a cached evaluation")
+
+    monkeypatch.setattr(vectors, "load_encoder", no_model)
+    monkeypatch.setattr(ctxembed.core.models, "load_encoder", no_model)
+    assert evaluate_wordnet(**options).overall.equals(first.overall)
+    monkeypatch.undo()
+    stored = set(caching.cache_dir().glob("eval-*.pkl"))
+    other = evaluate_wordnet(**options, encoder=ctxembed.load_encoder(precision="bf16"))
+    assert len(set(caching.cache_dir().glob("eval-*.pkl")) - stored) == 1   # its own file
+    assert len(other.predictions) == len(first.predictions)
+
+
 def _same_predictions(a, b):
     keys = ["method", "layers", "pieces", "lemma", "sentence", "word", "gold"]
     a = a.sort_values(keys, kind="stable").reset_index(drop=True)

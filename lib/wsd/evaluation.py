@@ -66,7 +66,6 @@ import numpy as np
 import pandas as pd
 
 from ..core.defaults import DEFAULT_MODEL
-from ..core.models import load_encoder
 from .caching import (
     EVALUATION_CODE,
     EVALUATION_LIBRARIES,
@@ -329,7 +328,8 @@ def evaluate_wordnet(methods: Sequence[str] = ("centroid", "knn", "logreg"), *,
     """
     layers, pieces = list(layers), list(pieces)
     fit, test, candidates = _evaluation_data(words, seed, glosses)
-    encoder_name = load_encoder(encoder).name
+    # the name alone: a cached result is read without loading any model
+    encoder_name = DEFAULT_MODEL if encoder is None else getattr(encoder, "name", str(encoder))
     path = evaluation_cache_path(methods, layers, pieces, baselines, glosses, k, seed,
                                  fit, test, candidates, encoder_name)
     if cache and path.exists():
