@@ -408,8 +408,53 @@ def test_unknown_assignment_from_the_shell_is_one_line(tmp_path):
     assert proc.stderr.startswith("ctxembed-grade: no exercise 'week3'"), proc.stderr
 
 
-def test_gradescope_export(tmp_path, autograders):
+def test_gradescope_export_installs_otter_the_library_and_the_data(tmp_path, autograders):
+    # What Gradescope's image needs: otter-grader (run_otter.py imports it), the course library
+    # of the site's branch, and the course's data fetched once by setup.sh. The whole run is
+    # tests/test_gradescope.py; this checks the zip's files.
+    import yaml
+
+    from ctxembed.grading.cli import GRADESCOPE_PREPARE, gradescope_pip_requirements
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import colab_cells
+
+    url, branch = colab_cells.repository(ROOT)
     for name, zip_path in autograders.items():
         out = tmp_path / f"{name}.zip"
         assert cli_main(["gradescope", str(zip_path), "--out", str(out)]) == 0
-        assert out.read_bytes() == zip_path.read_bytes()
+        with zipfile.ZipFile(zip_path) as built, zipfile.ZipFile(out) as exported:
+            assert set(exported.namelist()) == set(built.namelist()) | {GRADESCOPE_PREPARE}
+            for member in built.namelist():       # tests, run_otter.py, configs: unchanged
+                if member != "setup.sh":
+                    assert exported.read(member) == built.read(member), member
+            setup = exported.read("setup.sh").decode()
+            assert setup.startswith(built.read("setup.sh").decode().rstrip("\n"))
+            assert setup.rstrip().endswith(
+                f"mamba run -n otter-env bash /autograder/source/{GRADESCOPE_PREPARE}")
+            prepare = exported.read(GRADESCOPE_PREPARE).decode()
+            assert "python -m ctxembed.data\n" in prepare
+            assert "python -m ctxembed.data.finetune_datasets" in prepare
+            assert exported.getinfo(GRADESCOPE_PREPARE).external_attr >> 16 & 0o111
+            env = exported.read("environment.yml").decode()
+            pip = gradescope_pip_requirements(env)
+            assert yaml.safe_load(env)["name"] == "otter-env"      # run_autograder activates it
+        assert any(r.startswith("otter-grader[grading") for r in pip), pip
+        assert f"ctxembed-course @ git+{url}@{branch}" in pip, pip
+
+
+def test_gradescope_export_refuses_a_zip_without_otter(tmp_path, autograders):
+    # An autograder built when the masters overwrote otter's requirements: Gradescope would
+    # build its image and fail every submission at "import otter".
+    src = autograders["ch01_static_vs_contextual"]
+    stale = tmp_path / "stale.zip"
+    with zipfile.ZipFile(src) as built, zipfile.ZipFile(stale, "w") as out:
+        for member in built.namelist():
+            data = built.read(member)
+            if member == "environment.yml":
+                data = b"\n".join(line for line in data.splitlines()
+                                  if b"otter-grader" not in line) + b"\n"
+            out.writestr(member, data)
+    with pytest.raises(SystemExit, match=r"does not install otter-grader.*Rebuild it"):
+        cli_main(["gradescope", str(stale), "--out", str(tmp_path / "out.zip")])
+    assert not (tmp_path / "out.zip").exists()

@@ -19,7 +19,6 @@ import csv
 import difflib
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -244,11 +243,66 @@ def _grade_all(grader: Grader, files, quiet: bool) -> list[Result]:
     return grader.grade_many(files, progress=progress)
 
 
+# The course's data, fetched once while Gradescope builds the grading image (its setup.sh runs
+# this), so that no submission's container downloads it again: WordNet and the corpora and
+# sense data made from it, and the fine-tuning data sets.
+GRADESCOPE_PREPARE = "ctxembed_prepare.sh"
+GRADESCOPE_PREPARE_SCRIPT = """\
+#!/usr/bin/env bash
+# Added by ctxembed-grade gradescope: the course's data, fetched into the grading image once.
+set -euo pipefail
+python -m ctxembed.data
+python -m ctxembed.data.finetune_datasets
+"""
+GRADESCOPE_SETUP_LINE = (f"\n# the course's data, into the image (ctxembed-grade gradescope)\n"
+                         f"mamba run -n otter-env bash /autograder/source/{GRADESCOPE_PREPARE}\n")
+
+
+def gradescope_pip_requirements(environment_yml: str) -> list[str]:
+    """The pip list of an autograder's ``environment.yml`` (what Gradescope's image installs)."""
+    import yaml
+
+    env = yaml.safe_load(environment_yml) or {}
+    for dep in env.get("dependencies", []):
+        if isinstance(dep, dict) and "pip" in dep:
+            return [str(r) for r in dep["pip"]]
+    return []
+
+
 def export_gradescope(assignment: Path, out: Path) -> Path:
-    """Copy the otter-built autograder zip (Gradescope's format) to ``out``."""
+    """Write a Gradescope autograder zip to ``out``: the otter-built zip, whose
+    ``environment.yml`` installs otter-grader and the course library, plus a set-up step
+    that fetches the course's data into the image.
+
+    Refuses a zip whose environment lacks either package (an autograder built before the
+    masters asked for otter-grader: rebuild it with ``tools/build_exercises.py``), because
+    Gradescope would build it and then fail every submission at ``import otter``.
+    """
     load_assignment(assignment)  # fails clearly if it is not an otter autograder
-    out.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(assignment, out)
+    with zipfile.ZipFile(assignment) as src:
+        names = src.namelist()
+        for needed in ("setup.sh", "environment.yml", "run_autograder", "run_otter.py"):
+            if needed not in names:
+                raise SystemExit(f"ctxembed-grade: {assignment} has no {needed}; it is not an "
+                                 f"otter autograder zip (rebuild it: tools/build_exercises.py)")
+        pip = gradescope_pip_requirements(src.read("environment.yml").decode())
+        missing = [pkg for pkg in ("otter-grader", "ctxembed-course")
+                   if not any(req.startswith(pkg) for req in pip)]
+        if missing:
+            raise SystemExit(
+                f"ctxembed-grade: {assignment}'s environment.yml does not install "
+                f"{' or '.join(missing)} (pip list: {pip}); Gradescope would fail every "
+                f"submission. Rebuild it: HF_HUB_OFFLINE=1 python tools/build_exercises.py")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+            for info in src.infolist():
+                data = src.read(info)
+                if info.filename == "setup.sh":
+                    data = data.decode().rstrip("\n").encode() + GRADESCOPE_SETUP_LINE.encode()
+                dst.writestr(info, data)
+            prepare = zipfile.ZipInfo(GRADESCOPE_PREPARE, date_time=(2026, 1, 1, 0, 0, 0))
+            prepare.external_attr = 0o755 << 16
+            dst.writestr(prepare, GRADESCOPE_PREPARE_SCRIPT)
     return out
 
 
@@ -285,8 +339,9 @@ def main(argv=None) -> int:
 
     if args.command == "gradescope":
         out = export_gradescope(resolve_assignment(args.assignment), args.out)
-        print(f"Gradescope autograder: {out} (upload it as the assignment's autograder; its "
-              f"requirements.txt installs ctxembed-course from the course repository)")
+        print(f"Gradescope autograder: {out} (upload it as the assignment's autograder: its "
+              f"image installs otter-grader and ctxembed-course from the course repository, "
+              f"then fetches the course's data once)")
         return 0
     if not args.submissions.is_dir():
         raise SystemExit(f"ctxembed-grade: {args.submissions} is not a folder")
