@@ -9,7 +9,8 @@ What a reader of the static site relies on, for every chapter page in
   itself: no request leaves the local server (CDNs, fonts, analytics...);
 - every explorer's controls work without a kernel: choosing another option in a
   Dropdown or moving a slider changes what the explorer shows, and its figures load;
-- the Binder and Colab launch buttons open the paired ``.ipynb``, not the ``.md``.
+- the Binder and Colab launch buttons open the paired ``.ipynb``, not the ``.md``;
+- on a phone's screen (390 x 844) no page scrolls sideways and no control is too small to tap.
 
 The pages are served by ``http.server`` on 127.0.0.1 (random port). Every request
 to anything else is aborted and recorded, and Chromium's resolver maps every other
@@ -31,17 +32,20 @@ DOM class ``kernel-only`` (``widget.add_class("kernel-only")``).
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import os
 import re
 import shutil
-import threading
+import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
+from ctxembed.viz.site import first_view_html
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from site_server import serve_folder
 
 try:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -168,23 +172,11 @@ NO_EXPLORER_PAGE = "(no page with an explorer in the build)"
 # --------------------------------------------------------------------------- #
 # Local server and browser
 # --------------------------------------------------------------------------- #
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # keep pytest output clean
-        pass
-
-
 @pytest.fixture(scope="module")
 def server():
     _need_site()
-    handler = functools.partial(_QuietHandler, directory=str(SITE))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serve_folder(SITE) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -209,14 +201,17 @@ class LoadedPage:
     """A page loaded with every non-local request blocked and recorded."""
 
     def __init__(self, browser, server: str, path: str, *, dark: bool = False,
-                 body: str | None = None):
-        """``body``: the HTML to serve for ``path`` instead of the file (a page made by a test)."""
+                 body: str | None = None, phone: bool = False):
+        """``body``: the HTML to serve for ``path`` instead of the file (a page made by a test);
+        ``phone``: a phone's screen (:data:`PHONE`, touch, mobile layout) instead of a desktop's."""
         self.path = path
         self.blocked: list[str] = []      # requests that tried to leave the local server
         self.failed: list[str] = []       # local requests that failed or returned >= 400
         self.page_errors: list[str] = []  # uncaught JavaScript exceptions
         self.console_errors: list[str] = []
-        self.context = browser.new_context(service_workers="block", viewport={"width": 1280, "height": 900},
+        screen = ({"viewport": PHONE, "is_mobile": True, "has_touch": True, "device_scale_factor": 3}
+                  if phone else {"viewport": {"width": 1280, "height": 900}})
+        self.context = browser.new_context(service_workers="block", **screen,
                                            color_scheme="dark" if dark else "light")
         if dark:  # the reader's system prefers dark, and the theme's switch was set to dark
             self.context.add_init_script("try { localStorage.setItem('mode', 'dark');"
@@ -279,19 +274,25 @@ class LoadedPage:
         self.context.close()
 
 
-@pytest.fixture(scope="module")
-def pages(browser, server):
-    """Each chapter page loaded once per test module (loading is the slow part)."""
+def _loaded_pages(browser, server, **kind):
+    """A loader of pages of one kind (desktop, dark, phone), each loaded once per module;
+    yields ``get(path)`` and closes them all at the end."""
     loaded: dict[str, LoadedPage] = {}
 
     def get(path: str) -> LoadedPage:
         if path not in loaded:
-            loaded[path] = LoadedPage(browser, server, path)
+            loaded[path] = LoadedPage(browser, server, path, **kind)
         return loaded[path]
 
     yield get
     for p in loaded.values():
         p.close()
+
+
+@pytest.fixture(scope="module")
+def pages(browser, server):
+    """Each page loaded once per test module (loading is the slow part)."""
+    yield from _loaded_pages(browser, server)
 
 
 # --------------------------------------------------------------------------- #
@@ -301,7 +302,10 @@ def pages(browser, server):
 # and give it up to 5 s to load before judging it.
 IMAGES_JS = """
 async () => {
-    const imgs = Array.from(document.querySelectorAll('main img, article img, .bd-article img'));
+    // an explorer's still (its first view before the widget renders) is hidden once the
+    // widget is there, and a hidden lazy image never loads: the still has its own test
+    const imgs = Array.from(document.querySelectorAll('main img, article img, .bd-article img'))
+        .filter(img => !(img.closest('.explorer-still') && !img.checkVisibility()));
     for (const img of imgs) {
         if (img.complete && img.naturalWidth > 0) continue;
         img.scrollIntoView({block: 'center'});
@@ -620,6 +624,56 @@ def test_every_widget_renders(pages, path):
 
 
 @pytest.mark.parametrize("path", EXPLORER_PAGES or [NO_EXPLORER_PAGE])
+def test_explorers_show_their_first_view_without_javascript_and_hide_it_once_rendered(
+        browser, server, pages, path):
+    """Before the widget JavaScript loads (a phone loads it when an explorer comes near the
+    screen), or without JavaScript at all, each explorer shows its first view as plain HTML:
+    its figures load and its text is there; once the widget renders, the still is hidden."""
+    assert path != NO_EXPLORER_PAGE, "no page with an explorer in the build"
+    html = (SITE / path).read_text(encoding="utf-8")
+    state = json.loads(re.search(r'<script type="application/vnd\.jupyter\.widget-state\+json">'
+                                 r"(.*?)</script>", html, re.DOTALL).group(1))["state"]
+    views = [json.loads(v)["model_id"] for v in re.findall(
+        r'<script type="application/vnd\.jupyter\.widget-view\+json">(.*?)</script>', html, re.DOTALL)]
+    # the views that are explorers (a Stack of views; not, e.g., a training progress bar)
+    expected = [first_view_html(state, v) is not None for v in views]
+    assert any(expected), f"{path}: no explorer among the page's widgets"
+    context = browser.new_context(java_script_enabled=False, viewport=PHONE, is_mobile=True)
+    try:
+        page = context.new_page()
+        page.goto(f"{server}/{path}", wait_until="load")
+        stills = page.evaluate("""async () => {
+            const out = [];
+            for (const s of document.querySelectorAll(
+                     'script[type="application/vnd.jupyter.widget-view+json"]')) {
+              const still = s.previousElementSibling;
+              if (!still || !still.classList.contains('explorer-still')) { out.push(null); continue; }
+              still.scrollIntoView();
+              const imgs = [...still.querySelectorAll('img')];
+              for (const i of imgs) { i.loading = 'eager'; try { await i.decode(); } catch (e) {} }
+              out.push({text: still.innerText.trim().length, shown: still.getBoundingClientRect().height > 0,
+                        images: imgs.length, loaded: imgs.filter(i => i.naturalWidth > 0).length});
+            }
+            return out; }""")
+    finally:
+        context.close()
+    assert len(stills) == len(views)
+    for k, (still, wanted) in enumerate(zip(stills, expected)):
+        if not wanted:
+            assert still is None, f"{path}: widget {k + 1} is no explorer but has a still"
+            continue
+        assert still, f"{path}: explorer {k + 1} has no first view before its widget"
+        assert still["shown"] and (still["text"] > 20 or still["images"]), (path, k, still)
+        assert still["loaded"] == still["images"], f"{path}: explorer {k + 1}'s still image failed"
+    rendered = pages(path)
+    assert rendered.wait_for_every_view() is None
+    visible = rendered.page.evaluate(
+        "() => [...document.querySelectorAll('.explorer-still')]"
+        ".filter(e => e.getBoundingClientRect().height > 0).length")
+    assert visible == 0, f"{path}: {visible} first view(s) still shown beside the widget"
+
+
+@pytest.mark.parametrize("path", EXPLORER_PAGES or [NO_EXPLORER_PAGE])
 def test_every_explorer_control_changes_the_view_and_its_figures_load(pages, path):
     assert path != NO_EXPLORER_PAGE, (
         f"no page of the build {SITE} has an explorer with a control: build the site with "
@@ -706,6 +760,22 @@ def test_launch_buttons_open_the_notebook(path):
 # Accessibility (axe-core), light and dark mode, on every built page
 # --------------------------------------------------------------------------- #
 AXE_JS = REPO / "tools" / "site-checks" / "node_modules" / "axe-core" / "axe.min.js"
+PHONE = {"width": 390, "height": 844}     # a common phone's CSS viewport
+# The elements that stick out past the screen and are not inside a box that scrolls or clips:
+# what to fix when a page is wider than a phone.
+WIDER_THAN_SCREEN = """(W) => { const out = [];
+  for (const e of document.querySelectorAll('body *')) {
+    const r = e.getBoundingClientRect();
+    if (r.width === 0 || r.right <= W + 1) continue;
+    let a = e.parentElement, inside = false;
+    for (; a; a = a.parentElement) {
+      const o = getComputedStyle(a).overflowX;
+      if (['auto', 'scroll', 'hidden', 'clip'].includes(o) && a.getBoundingClientRect().right <= W + 1) {
+        inside = true; break; }
+    }
+    if (!inside) out.push(`${e.tagName.toLowerCase()}.${e.className} "${(e.textContent || '').trim().slice(0, 40)}"`);
+  }
+  return out.slice(0, 5); }"""
 # What fails the check: axe's two worst impact levels (moderate/minor ones are reported only).
 AXE_FAILING_IMPACTS = ("serious", "critical")
 
@@ -720,34 +790,30 @@ def _all_pages() -> list[str]:
 ALL_PAGES = _all_pages() if SITE.is_dir() else []
 
 
-def axe_violations(page, selector_context=None) -> list[dict]:
-    """axe-core's violations on a loaded playwright page: [{id, impact, help, nodes: [target]}]."""
+def axe_violations(page, rules: list[str] | None = None) -> list[dict]:
+    """axe-core's violations on a loaded playwright page: [{id, impact, help, nodes: [target]}].
+
+    ``rules``: run only these axe rules (default: axe's default set)."""
     if not AXE_JS.is_file():
         pytest.fail(f"{AXE_JS} is missing: run `bash tools/setup.sh --browser` "
                     "(npm ci in tools/site-checks)")
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE_JS))
+    options = {"resultTypes": ["violations"]}
+    if rules:
+        options["runOnly"] = {"type": "rule", "values": rules}
     result = page.evaluate(
-        """async () => {
-            const r = await axe.run(document, {resultTypes: ['violations']});
+        """async (options) => {
+            const r = await axe.run(document, options);
             return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
                 nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5), count: v.nodes.length}));
-        }""")
+        }""", options)
     return result
 
 
 @pytest.fixture(scope="module")
 def dark_pages(browser, server):
-    loaded: dict[str, LoadedPage] = {}
-
-    def get(path: str) -> LoadedPage:
-        if path not in loaded:
-            loaded[path] = LoadedPage(browser, server, path, dark=True)
-        return loaded[path]
-
-    yield get
-    for p in loaded.values():
-        p.close()
+    yield from _loaded_pages(browser, server, dark=True)
 
 
 def _format_violations(violations) -> str:
@@ -767,6 +833,30 @@ def test_no_serious_accessibility_violations(pages, dark_pages, path, mode):
     failing = [v for v in violations if v["impact"] in AXE_FAILING_IMPACTS]
     assert not failing, f"{path} ({mode} mode): {len(failing)} serious/critical axe violation(s): " \
                         f"{_format_violations(failing)}"
+
+
+# --------------------------------------------------------------------------- #
+# Phones: no sideways scrolling, tap targets big enough
+# --------------------------------------------------------------------------- #
+@pytest.fixture(scope="module")
+def phone_pages(browser, server):
+    yield from _loaded_pages(browser, server, phone=True)
+
+
+@pytest.mark.parametrize("path", ALL_PAGES or ["(no pages)"])
+def test_phone_screen_needs_no_sideways_scrolling_and_targets_are_tappable(phone_pages, path):
+    """On a 390 x 844 phone the page is no wider than the screen (wide code and tables scroll
+    inside their own boxes), and axe's WCAG 2.2 target-size rule (at least 24 x 24 CSS px, or
+    enough space around) finds no control too small to tap, widgets rendered included."""
+    page = phone_pages(path)
+    if page.widget_views:
+        assert page.wait_for_every_view() is None
+    width = page.page.evaluate("() => document.documentElement.scrollWidth")
+    wide = page.page.evaluate(WIDER_THAN_SCREEN, PHONE["width"])
+    assert width <= PHONE["width"], f"{path}: the page is {width} px wide on a " \
+                                    f"{PHONE['width']} px phone; too wide: {wide}"
+    small = axe_violations(page.page, rules=["target-size"])
+    assert not small, f"{path}: {_format_violations(small)}"
 
 
 # --------------------------------------------------------------------------- #

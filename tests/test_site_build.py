@@ -23,10 +23,7 @@ the others check the site's tools on small inputs and run in ``make check``.
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import functools
-import http.server
 import io
 import os
 import re
@@ -35,15 +32,17 @@ import stat
 import subprocess
 import sys
 import tempfile
-import threading
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 import yaml
 
-from ctxembed.viz.site import VIEW_REF
+from ctxembed.viz.site import BOOK_PDF, PDF_FOLDER, VIEW_REF, pdf_file_name
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+import site_server
+from site_server import QuietHandler
 
 REPO = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("CTXEMBED_SITE", REPO / "_build" / "html"))
@@ -72,38 +71,17 @@ def content_pages(site: Path = SITE) -> list[Path]:
 # --------------------------------------------------------------------------- #
 # Links (LinkChecker over HTTP from 127.0.0.1, offline)
 # --------------------------------------------------------------------------- #
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # keep pytest's output clean
-        pass
-
+class _LinkCheckerHandler(QuietHandler):
     def end_headers(self):
         # LinkChecker paces its requests to a server (0.1 to 0.6 s apart) unless the server
         # answers with this header; then maxrequestspersecond applies (LINKCHECKER_RC).
         self.send_header("LinkChecker", "local test server")
         super().end_headers()
 
-    def copyfile(self, source, outputfile):
-        # LinkChecker stops reading a file it does not parse: that is no error of the site.
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            super().copyfile(source, outputfile)
 
-
-@contextlib.contextmanager
-def serve_folder(folder: Path) -> Iterator[str]:
-    """Serve ``folder`` over HTTP on 127.0.0.1 (a free port) from this process; yield its URL.
-
-    The files are read by this process, as the user running it, so the folder may be private
-    (mode 0700) to that user.
-    """
-    handler = functools.partial(_QuietHandler, directory=str(folder))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+def serve_folder(folder: Path):
+    """Serve ``folder`` over HTTP on 127.0.0.1 for LinkChecker (tools/site_server.py)."""
+    return site_server.serve_folder(folder, _LinkCheckerHandler)
 
 
 # LinkChecker's settings: nothing outside the local server fetched, and no pause between
@@ -306,6 +284,36 @@ def test_explorer_views_are_files_loaded_lazily_not_data_in_the_page():
         "no page has an explorer view file: is ctxembed.viz.site listed in _config.yml?"
 
 
+def test_explorer_still_is_the_view_each_stack_selects():
+    import json
+
+    from ctxembed.viz.site import add_explorer_stills
+
+    def html(n):
+        return f'<img src="v{n}.webp" alt="view {n}">'
+
+    state = {"root": {"model_name": "VBoxModel", "state": {"children": [
+                 "IPY_MODEL_head", "IPY_MODEL_dd", "IPY_MODEL_st"]}},
+             "head": {"model_name": "HTMLModel", "state": {"value": "<p>Reference</p>"}},
+             "dd": {"model_name": "DropdownModel", "state": {
+                 "index": 1, "description": "Word:", "_options_labels": ["bank", "key & lock"]}},
+             "st": {"model_name": "StackModel", "state": {"selected_index": 1,
+                                                          "children": ["IPY_MODEL_a", "IPY_MODEL_b"]}},
+             "a": {"model_name": "HTMLModel", "state": {"value": html(0)}},
+             "b": {"model_name": "HTMLModel", "state": {"value": "<p>" + html(1) + "</p>"}},
+             "bar": {"model_name": "HBoxModel", "state": {"children": ["IPY_MODEL_a"]}}}
+    page = ('<script type="application/vnd.jupyter.widget-state+json">'
+            + json.dumps({"state": state}) + "</script>"
+            + '<div><script type="application/vnd.jupyter.widget-view+json">{"model_id": "root"}</script></div>'
+            + '<div><script type="application/vnd.jupyter.widget-view+json">{"model_id": "bar"}</script></div>')
+    out = add_explorer_stills(page)
+    still = ('<div class="explorer-still"><p>Reference</p><p>Word: key &amp; lock</p><p>'
+             + html(1) + '</p></div><script')
+    assert "<div>" + still in out
+    assert out.count('class="explorer-still"') == 1          # a progress bar is no explorer
+    assert add_explorer_stills(out) == out                   # a rebuilt page is not doubled
+
+
 @pytest.mark.book
 def test_every_page_weighs_at_most_1_5_mb():
     _need()
@@ -374,6 +382,30 @@ def test_landing_page_lists_every_chapter_with_summary_and_times():
         assert len(cells[1]) > 20, f"{doc}: no one-line summary ({cells[1]!r})"
         assert re.match(r"~\d+ min$", cells[2]), f"{doc}: no reading time ({cells[2]!r})"
         assert re.match(r"\d+(\.\d)? (s|min)$", cells[3]), f"{doc}: no execution time ({cells[3]!r})"
+        assert f'href="{PDF_FOLDER}/{pdf_file_name(doc)}"' in row, f"{doc}: no link to its PDF"
+    assert f'href="{PDF_FOLDER}/{BOOK_PDF}"' in html, "the landing page does not link the book's PDF"
+
+
+@pytest.mark.book
+def test_printed_book_has_every_page_numbered_figures_and_rendered_maths():
+    # tools/build_pdf.py, run by tools/build.sh after every build
+    _need()
+    from pypdf import PdfReader
+
+    sys.path.insert(0, str(REPO / "tools"))
+    import build_pdf
+
+    folder = SITE / PDF_FOLDER
+    built = [d for d in build_pdf.toc_pages(REPO) if (SITE / f"{d}.html").is_file()]
+    missing = [d for d in built if not (folder / pdf_file_name(d)).is_file()]
+    assert not missing, f"pages without a PDF: {missing} (run tools/build_pdf.py)"
+    book = PdfReader(folder / BOOK_PDF)
+    assert len(book.outline) == len(built)       # one bookmark per page
+    per_page = {d: PdfReader(folder / pdf_file_name(d)) for d in built}
+    assert len(book.pages) == sum(len(r.pages) for r in per_page.values())
+    bert = "\n".join(p.extract_text() for p in per_page["chapters/03_bert"].pages)
+    assert "Figure 3.1" in bert and "Equation 3.1" in bert
+    assert "\\mathrm" not in bert and "$$" not in bert, "maths printed as TeX source"
 
 
 class _Tables(HTMLParser):

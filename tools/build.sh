@@ -39,4 +39,6 @@ options=$(python tools/site_profile.py $([ $profile = student ] && echo --studen
 echo "[build] $profile build ($options)"
 jupyter-book build . -W -n --keep-going $options
 echo "$libhash" > _build/.lib-hash
+# the printed book: every page and the whole book as PDFs in _build/html/pdf/
+python tools/build_pdf.py --site _build/html
 echo "[build] $profile build in $(( $(date +%s) - start )) s: open _build/html/index.html"

