@@ -18,6 +18,7 @@ Usage::
     python tools/colab_cells.py            # rewrite the cells from _config.yml
     python tools/colab_cells.py --check    # exit 1 when a cell disagrees with _config.yml
     python tools/colab_cells.py --set-url https://github.com/you/your-fork   # change it
+    python tools/colab_cells.py --set-branch v1.0.0    # pin to a release (tools/release.py)
 
 After changing anything, run ``tools/sync_notebooks.sh`` and ``tools/build_exercises.py``.
 """
@@ -119,18 +120,28 @@ def _replace_cell(md: Path, cell: str) -> str:
     return CELL.sub(lambda _: cell, text, count=1)
 
 
+def set_repository_key(key: str, value: str, root: Path = ROOT) -> None:
+    """Set ``repository.<key>`` in ``_config.yml``, leaving the rest of the file as it is."""
+    cfg = root / "_config.yml"
+    text, n = re.subn(rf"(?m)^(repository:\n(?:  .*\n)*?  {key}: ).*$",
+                      lambda m: m.group(1) + value, cfg.read_text())
+    if n != 1:
+        raise SystemExit(f"could not find repository.{key} in _config.yml")
+    cfg.write_text(text)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--set-url", metavar="URL")
+    ap.add_argument("--set-branch", metavar="BRANCH_OR_TAG",
+                    help="the branch or tag that launch buttons open and install cells install "
+                         "(tools/release.py sets the release tag)")
     args = ap.parse_args(argv)
     if args.set_url:
-        cfg = ROOT / "_config.yml"
-        text, n = re.subn(r"(?m)^(repository:\n(?:  .*\n)*?  url: ).*$",
-                          lambda m: m.group(1) + args.set_url.rstrip("/"), cfg.read_text())
-        if n != 1:
-            raise SystemExit("could not find repository.url in _config.yml")
-        cfg.write_text(text)
+        set_repository_key("url", args.set_url.rstrip("/"))
+    if args.set_branch:
+        set_repository_key("branch", args.set_branch)
     stale = [p for p, text in expected().items() if p.read_text() != text]
     if args.check:
         for p in stale:
