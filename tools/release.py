@@ -36,10 +36,10 @@ ROOT = Path(__file__).resolve().parent.parent
 UNRELEASED = "## Unreleased"
 
 
-def _run(cmd, root: Path, **kw) -> str:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+def _run(cmd, root: Path, env_extra: dict | None = None) -> str:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env_extra or {})}
     out = subprocess.run([str(c) for c in cmd], cwd=root, capture_output=True, text=True,
-                         env=env, check=False, **kw)
+                         env=env, check=False)
     if out.returncode != 0:
         raise SystemExit(f"release: {' '.join(map(str, cmd))} failed:\n{out.stdout[-2000:]}"
                          f"\n{out.stderr[-2000:]}")
@@ -71,7 +71,10 @@ def pin(root: Path, branch: str) -> None:
     """Launch buttons and every install cell to ``branch`` (a branch or a tag)."""
     py = sys.executable
     _run([py, "tools/colab_cells.py", "--set-branch", branch], root)
-    _run(["bash", "tools/sync_notebooks.sh"], root)
+    # the jupytext of the Python running this (the checkout released may have no .venv)
+    jupytext = Path(py).parent / "jupytext"
+    _run(["bash", "tools/sync_notebooks.sh"], root,
+         **({"env_extra": {"JUPYTEXT": str(jupytext)}} if jupytext.exists() else {}))
     _run([py, "tools/build_exercises.py"], root)
 
 
