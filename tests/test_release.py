@@ -67,6 +67,11 @@ def test_release_pins_the_tag_then_returns_to_development(tmp_path):
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
     url, branch = launch_paths.colab_cells.repository(clone)
     env = {**os.environ, **GIT_ID, "HF_HUB_OFFLINE": "1"}
+    # something to release, whatever the repository's Unreleased section holds now
+    changelog = clone / "CHANGELOG.md"
+    changelog.write_text(changelog.read_text().replace(
+        "## Unreleased\n", "## Unreleased\n\n- A correction to chapter 2.\n", 1))
+    git(clone, "commit", "-q", "-am", "a change to release")
     run = subprocess.run([sys.executable, "tools/release.py", "9.9.9"], cwd=clone, env=env,
                          capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr[-3000:]
