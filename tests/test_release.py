@@ -81,6 +81,10 @@ def test_release_pins_the_tag_then_returns_to_development(tmp_path):
     assert "  branch: v9.9.9" in git(clone, "show", "v9.9.9:_config.yml")
     assert "## v9.9.9 (" in git(clone, "show", "v9.9.9:CHANGELOG.md")
     assert "v9.9.9" in git(clone, "tag", "--list")
+    message = git(clone, "tag", "-l", "--format=%(contents)", "v9.9.9")
+    assert "- A correction to chapter 2." in message
+    assert all(line in message for line in release.unreleased_entries(
+        git(clone, "show", "HEAD~2:CHANGELOG.md")).splitlines() if line.startswith("#"))
     for nb in launch_paths.notebooks(clone):
         text = git(clone, "show", f"v9.9.9:{nb}")
         assert f'REPO, BRANCH = \\"{url}\\", \\"v9.9.9\\"' in text, nb

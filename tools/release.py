@@ -102,7 +102,9 @@ def release(version: str, root: Path = ROOT, today: str | None = None) -> str:
     set_version(root, version)
     pin(root, tag)
     _run(["git", "commit", "-q", "-a", "-m", f"Release {tag}"], root)
-    _run(["git", "tag", "-a", tag, "-m", f"{tag} ({date})\n\n{entries}"], root)
+    # verbatim: the entries' "### Chapters" headings are not comments
+    _run(["git", "tag", "-a", tag, "--cleanup=verbatim", "-m", f"{tag} ({date})\n\n{entries}"],
+         root)
 
     pin(root, development_branch)
     message = (f"Back to development on {development_branch} after {tag}: launch buttons "

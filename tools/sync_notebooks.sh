@@ -15,7 +15,12 @@ fi
 if [ $# -gt 0 ]; then files=("$@"); else files=(chapters/*.md); fi
 for md in "${files[@]}"; do
   [ -f "$md" ] || { echo "[sync] no such file: $md" >&2; exit 1; }
-  # --to ipynb writes the notebook without outputs (what Colab/Binder should open).
-  "$JUPYTEXT" --quiet --to ipynb "$md"
+  # --to ipynb writes the notebook without outputs (what Colab/Binder should open);
+  # --update keeps the cell ids of the existing notebook, so a diff shows only what changed.
+  if [ -f "${md%.md}.ipynb" ]; then
+    "$JUPYTEXT" --quiet --update --to ipynb "$md"
+  else
+    "$JUPYTEXT" --quiet --to ipynb "$md"
+  fi
   echo "[sync] ${md%.md}.ipynb"
 done
