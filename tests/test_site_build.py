@@ -314,6 +314,19 @@ def test_explorer_still_is_the_view_each_stack_selects():
     assert add_explorer_stills(out) == out                   # a rebuilt page is not doubled
 
 
+def test_figures_load_lazily_but_icons_and_widget_state_are_untouched():
+    from ctxembed.viz.site import lazy_figure_images
+
+    page = ('<img src="../_images/a.png" alt="x"><img src="../_static/images/logo_colab.png">'
+            '<script>{"v": "<img src=\\"../_images/b.png\\""}</script>'
+            '<img loading="eager" src="_images/c.png">')
+    assert lazy_figure_images(page) == (
+        '<img loading="lazy" decoding="async" src="../_images/a.png" alt="x">'
+        '<img src="../_static/images/logo_colab.png">'
+        '<script>{"v": "<img src=\\"../_images/b.png\\""}</script>'
+        '<img loading="eager" src="_images/c.png">')
+
+
 @pytest.mark.book
 def test_every_page_weighs_at_most_1_5_mb():
     _need()

@@ -464,6 +464,7 @@ def _rewrite_built_pages(app, exception) -> None:
             continue
         text = page.read_text(encoding="utf-8")
         new = use_fontawesome_css(text) if icons else text
+        new = lazy_figure_images(new)
         if 'role="doc-biblioentry"' in new:
             new = citation_entries_as_list_items(new)
         if "application/vnd.jupyter.widget-state+json" in new:
@@ -471,6 +472,20 @@ def _rewrite_built_pages(app, exception) -> None:
             new = add_explorer_stills(new)
         if new != text:
             page.write_text(new, encoding="utf-8")
+
+
+# a figure (in _images/, where Sphinx puts a page's figures), not the theme's own icons
+_EAGER_IMG = re.compile(r'<img (?![^>]*\bloading=)(?=[^>]*\bsrc="(?:\.\./)*_images/)')
+_SCRIPT = re.compile(r'(<script\b.*?</script>)', re.DOTALL)
+
+
+def lazy_figure_images(html: str) -> str:
+    """Every figure ``<img>`` of the page that says nothing about loading gets ``loading="lazy"``
+    and ``decoding="async"``: a figure far down a chapter is fetched when the reader gets near
+    it, instead of competing with the page's first screen for a phone's bandwidth."""
+    parts = _SCRIPT.split(html)     # odd items: <script> blocks (a widget state's JSON)
+    return "".join(part if k % 2 else _EAGER_IMG.sub('<img loading="lazy" decoding="async" ', part)
+                   for k, part in enumerate(parts))
 
 
 def citation_entries_as_list_items(html: str) -> str:
