@@ -392,6 +392,9 @@ def build_stamp(root: Path, repository_url: str = "", today: datetime.date | Non
 
 
 def _stamp_footer(app, config) -> None:
+    # Into the configuration, not each page's context: a new commit or day then changes the
+    # configuration, so Sphinx rewrites every page (re-reading, no re-execution) and no
+    # unchanged page keeps an old stamp.
     options = config.html_theme_options
     stamp = build_stamp(Path(app.confdir), options.get("repository_url", ""))
     options["extra_footer"] = (options.get("extra_footer") or "") + stamp
