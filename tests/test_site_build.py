@@ -350,6 +350,7 @@ def test_every_figure_has_a_meaningful_alt_text():
     for page in content_pages():
         text = page.read_text(encoding="utf-8")
         article = text[text.find("<main"):] if "<main" in text else text
+        article = re.sub(r"<script\b.*?</script>", "", article, flags=re.DOTALL)   # widget state: below
         for tag in re.findall(r"<img\b[^>]*>", article):
             alt = re.search(r'\balt="([^"]*)"', tag)
             src = (re.search(r'\bsrc="([^"]{0,60})', tag) or [None, "?"])[1]
@@ -714,3 +715,108 @@ def test_explorer_views_move_to_files_named_by_content(tmp_path):
     value = json.loads(new.split('json">')[1].split("</script>")[0])["state"]["m1"]["state"]["value"]
     assert value == (f'<img loading="lazy" decoding="async" src="../_images/views/{files[0].name}" '
                      'alt="Heat map of 3 rows">')
+
+
+# --------------------------------------------------------------------------- #
+# A phone's first screen: no blocking scripts, icons cut to the ones shown
+# --------------------------------------------------------------------------- #
+def test_head_scripts_wait_for_the_page_except_the_options_inline_scripts_read():
+    from ctxembed.viz.site import defer_head_scripts
+
+    page = ('<head><script src="../_static/documentation_options.js?v=1"></script>'
+            '<script src="../_static/doctools.js?v=2"></script>'
+            '<script data-x="1" src="../searchindex.js"></script>'
+            '<script async="async" src="a.js"></script><script defer="defer" src="m.js"></script>'
+            '<script type="module" src="t.js"></script><script>var x = 1;</script></head>'
+            '<body><script src="late.js"></script></body>')
+    new = defer_head_scripts(page)
+    assert new == ('<head><script src="../_static/documentation_options.js?v=1"></script>'
+                   '<script defer src="../_static/doctools.js?v=2"></script>'
+                   '<script defer data-x="1" src="../searchindex.js"></script>'
+                   '<script async="async" src="a.js"></script><script defer="defer" src="m.js"></script>'
+                   '<script type="module" src="t.js"></script><script>var x = 1;</script></head>'
+                   '<body><script src="late.js"></script></body>')
+    assert defer_head_scripts(new) == new
+
+
+def test_widget_state_moves_after_the_content():
+    from ctxembed.viz.site import widget_state_after_content
+
+    state = '<script type="application/vnd.jupyter.widget-state+json">{"state": {}}</script>'
+    page = f"<head><title>t</title>{state}</head><body><p>text</p></body>"
+    new = widget_state_after_content(page)
+    assert new == f"<head><title>t</title></head><body><p>text</p>{state}\n</body>"
+    assert widget_state_after_content(new) == new
+
+
+def test_icon_stylesheet_keeps_the_shown_icons_and_everything_else():
+    from ctxembed.viz.site import css_rules, icon_stylesheet
+
+    css = ('/*! licence */.fa{font-weight:900}.fa-house:before{content:"\\f015"}'
+           '.fa-a:before,.fa-b:before{content:"\\e001"}.fa-zero:before{content:"\\30 "}'
+           '@keyframes fa-spin{0%{transform:rotate(0)}to{transform:rotate(1turn)}}'
+           '.fa-c:before{content:"{"}'
+           '@font-face{font-family:"X";src:url(../webfonts/x.woff2) format("woff2"),'
+           'url(../webfonts/x.ttf) format("truetype")}')
+    assert len(css_rules(css)) == 7
+    kept, code_points = icon_stylesheet(css, {"fa-b", "fa-zero", "fa-spin"})
+    assert kept == ('.fa{font-weight:900}.fa-b:before{content:"\\e001"}.fa-zero:before{content:"\\30 "}'
+                    '@keyframes fa-spin{0%{transform:rotate(0)}to{transform:rotate(1turn)}}'
+                    '@font-face{font-family:"X";src:url(../webfonts/x.woff2) format("woff2")}')
+    assert code_points == {0xE001, 0x30}
+
+
+_ICON_USE = re.compile(r'class="(?P<classes>[^"]*\bfa-[^"]*)"')
+# Font Awesome classes that style an icon rather than name one
+_FA_MODIFIERS = {"fa-solid", "fa-regular", "fa-brands", "fa-lg", "fa-fw", "fa-xs", "fa-sm", "fa-xl",
+                 "fa-2x", "fa-spin", "fa-pulse"}
+
+
+@pytest.mark.book
+def test_every_icon_a_page_shows_is_in_the_sites_cut_down_font():
+    """The site ships Font Awesome cut down to the icons its pages show: every icon element of
+    every page has its rule in the stylesheet and its glyph in the font of its style."""
+    from fontTools.ttLib import TTFont
+
+    from ctxembed.viz.site import FONTAWESOME_CSS, _css_characters, css_rules
+
+    _need()
+    folder = SITE / Path(FONTAWESOME_CSS).parent.parent
+    rules = {}                        # icon name -> the characters its rule draws
+    for rule in css_rules((SITE / FONTAWESOME_CSS).read_text(encoding="utf-8")):
+        m = re.fullmatch(r'(?P<selectors>[^{]+)\{content:"(?P<content>[^"]*)"\}', rule)
+        for name in re.findall(r"\.(fa-[a-z0-9-]+):before", m.group("selectors")) if m else []:
+            rules[name] = _css_characters(m.group("content"))
+    fonts = {style: set(TTFont(folder / "webfonts" / f"fa-{style}.woff2").getBestCmap())
+             for style in ("solid-900", "brands-400", "regular-400")}
+    weight = sum((folder / "webfonts" / f).stat().st_size for f in os.listdir(folder / "webfonts"))
+    assert weight < 20_000, f"the icon fonts weigh {weight} bytes: were they cut down?"
+    missing, shown = [], 0
+    for page in content_pages():
+        for m in _ICON_USE.finditer(page.read_text(encoding="utf-8")):
+            classes = m.group("classes").split()
+            style = ("brands-400" if "fa-brands" in classes or "fab" in classes
+                     else "regular-400" if "fa-regular" in classes or "far" in classes else "solid-900")
+            icons = [name for name in classes if name.startswith("fa-") and name not in _FA_MODIFIERS]
+            for name in icons:
+                shown += 1
+                if name not in rules or not {ord(c) for c in rules[name]} <= fonts[style]:
+                    missing.append(f"{page.relative_to(SITE)}: {name} ({style})")
+    assert shown > 50
+    assert not missing, f"icons without a glyph: {sorted(set(missing))[:10]}"
+
+
+@pytest.mark.book
+def test_no_page_head_waits_for_a_script_or_carries_the_widget_state():
+    _need()
+    blocking, state_in_head = [], []
+    for page in content_pages():
+        html = page.read_text(encoding="utf-8")
+        head = html[:html.find("</head>")]
+        for m in re.finditer(r"<script ([^>]*\bsrc=\"([^\"]*)\"[^>]*)>", head):
+            if not re.search(r"\b(?:defer|async|type)\b", m.group(1)) and "documentation_options" not in m.group(2):
+                blocking.append(f"{page.relative_to(SITE)}: {m.group(2)}")
+        if "widget-state+json" in head:
+            state_in_head.append(page.relative_to(SITE).as_posix())
+    assert not blocking, f"scripts that block the first screen: {blocking[:8]}"
+    assert not state_in_head, f"widget state parsed before the text: {state_in_head}"

@@ -52,6 +52,9 @@ def toc_pages(root: Path = ROOT) -> list[str]:
 
 
 SCROLL_THROUGH = """async () => {
+  if (window.ctxembedLoadMathJax) {            // the site loads MathJax when maths come near
+    await window.ctxembedLoadMathJax();
+  }
   const step = Math.max(200, Math.floor(window.innerHeight * 0.8));
   for (let y = 0; y < document.body.scrollHeight; y += step) {
     window.scrollTo(0, y);

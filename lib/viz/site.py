@@ -15,7 +15,11 @@ Listed in ``_config.yml`` (``sphinx.extra_extensions: [ctxembed.viz.site]``). It
   exercise, then the next chapter; then the solutions; then the remaining pages;
 - leaves MathJax (1.1 MB of JavaScript) off pages that have no maths and no widgets;
 - replaces the theme's fontawesome.js (1.45 MB of JavaScript on every page) by Font Awesome's
-  stylesheet (tools/fetch_fontawesome.py): the same icons;
+  stylesheet (tools/fetch_fontawesome.py), cut down with its fonts to the icons the pages show
+  (270 kB of fonts become 5 kB);
+- lets a phone draw a page's first screen without waiting for scripts: every script file of
+  the head is deferred, the explorers' saved widget state moves after the text, and MathJax
+  is loaded when a formula comes near the screen (tools/mathjax-lazy.js);
 - gives the entries of each chapter's bibliography the list-item role screen readers expect;
 - adds the build's date and commit (and release tag, when the commit has one) to every
   page's footer, so a reader can tell which version of the course a page shows;
@@ -36,6 +40,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import shutil
 import subprocess
 from html import escape
 from pathlib import Path
@@ -358,6 +363,18 @@ def _drop_unneeded_mathjax(app, pagename, templatename, context, doctree) -> Non
     files[:] = [js for js in files if not is_mathjax(js)]
 
 
+_MATHJAX_SCRIPT = re.compile(r'<script defer="defer" src="(?P<folder>[^"]*_static/mathjax/)(?P<file>tex-chtml\.js[^"]*)"></script>')
+MATHJAX_LOADER = "lazy-loader.js"     # tools/mathjax-lazy.js, copied by tools/fetch_mathjax.sh
+
+
+def load_mathjax_near_maths(html: str) -> str:
+    """A page's MathJax script replaced by the loader that fetches MathJax when a formula comes
+    near the screen: a phone draws and can scroll a chapter's first screen without spending
+    half a second of its processor on maths that are three screens down."""
+    return _MATHJAX_SCRIPT.sub(lambda m: f'<script defer src="{m.group("folder")}{MATHJAX_LOADER}" '
+                                         f'data-mathjax="{m.group("file")}"></script>', html)
+
+
 # --------------------------------------------------------------------------- #
 # Which version of the course a page shows: the footer's build stamp
 # --------------------------------------------------------------------------- #
@@ -435,18 +452,23 @@ def use_fontawesome_css(html: str) -> str:
     return _FA_PRELOAD.sub("", html)
 
 
-def _fontawesome_css_ready(app, out: Path) -> bool:
-    """Whether the site has Font Awesome's stylesheet (copied here if Sphinx has not yet)."""
-    if not (out / FONTAWESOME_CSS).is_file():
-        # Sphinx copies html_extra_path only when it writes pages: copy the icons' folder here.
-        import shutil
-
+def _extra_file(app, out: Path, rel: str) -> bool:
+    """Whether the built site has ``rel``, a file of ``html_extra_path``: Sphinx copies those
+    only when it writes pages, so after a build that wrote none, the file's folder is copied
+    here."""
+    if not (out / rel).is_file():
         for extra in app.config.html_extra_path:
-            folder = Path(app.confdir) / extra / Path(FONTAWESOME_CSS).parent.parent
-            if (folder / "css" / "all.min.css").is_file():
-                shutil.copytree(folder, out / Path(FONTAWESOME_CSS).parent.parent, dirs_exist_ok=True)
+            source = Path(app.confdir) / extra / rel
+            if source.is_file():
+                shutil.copytree(source.parent, (out / rel).parent, dirs_exist_ok=True)
                 break
-    if not (out / FONTAWESOME_CSS).is_file():
+    return (out / rel).is_file()
+
+
+def _fontawesome_css_ready(app, out: Path) -> bool:
+    """Whether the site has Font Awesome's stylesheet (``tools/fetch_fontawesome.py``)."""
+    if not _extra_file(app, out, "_static/fontawesome/webfonts/fa-solid-900.woff2") or not _extra_file(
+            app, out, FONTAWESOME_CSS):
         from sphinx.util import logging
 
         logging.getLogger(__name__).warning(
@@ -457,11 +479,13 @@ def _fontawesome_css_ready(app, out: Path) -> bool:
 
 def _rewrite_built_pages(app, exception) -> None:
     """One pass over the built pages: icon stylesheet, bibliography roles, explorer views as
-    files and their stills."""
+    files and their stills, scripts that wait for the page; then the icon fonts cut down to
+    the icons those pages show."""
     if exception is not None or app.builder.format != "html":
         return
     out = Path(app.outdir)
     icons = _fontawesome_css_ready(app, out)
+    maths_loader = _extra_file(app, out, f"_static/mathjax/{MATHJAX_LOADER}")
     for page in out.rglob("*.html"):
         if "_static" in page.parts:
             continue
@@ -473,8 +497,178 @@ def _rewrite_built_pages(app, exception) -> None:
         if "application/vnd.jupyter.widget-state+json" in new:
             new, _ = externalise_view_images(new, page, out)
             new = add_explorer_stills(new)
+            new = widget_state_after_content(new)
+        if maths_loader:
+            new = load_mathjax_near_maths(new)
+        new = defer_head_scripts(new)
         if new != text:
             page.write_text(new, encoding="utf-8")
+    if icons:
+        _keep_shown_icons(app, out)
+
+
+# --------------------------------------------------------------------------- #
+# A first screen that does not wait for scripts
+# --------------------------------------------------------------------------- #
+_HEAD_SCRIPT = re.compile(r'<script (?P<attrs>[^>]*\bsrc="(?P<src>[^"]*)"[^>]*)></script>')
+# Inline scripts in the head read DOCUMENTATION_OPTIONS as the page is parsed: it stays blocking.
+_KEEP_BLOCKING = ("documentation_options.js",)
+
+
+def defer_head_scripts(html: str) -> str:
+    """Every script file of ``<head>`` that blocks the page gets ``defer``.
+
+    Sphinx, the theme and its extensions put a dozen ``<script src>`` in the head (the search
+    index among them); each one stops the browser from drawing anything until it has been
+    fetched and run, which on a phone's connection is most of the wait for the first screen.
+    Deferred, they still run in the same order, once the page is parsed and before
+    ``DOMContentLoaded``, which is when all of them start their work.
+    """
+    end = html.find("</head>")
+    if end < 0:
+        return html
+
+    def one(m):
+        attrs = m.group("attrs")
+        if (re.search(r"\b(?:defer|async|type)\b", attrs)
+                or m.group("src").split("?")[0].endswith(_KEEP_BLOCKING)):
+            return m.group(0)
+        return f"<script defer {attrs}></script>"
+
+    return _HEAD_SCRIPT.sub(one, html[:end]) + html[end:]
+
+
+def widget_state_after_content(html: str) -> str:
+    """The explorers' saved widget state (hundreds of kB of JSON) moved from ``<head>`` to
+    the end of ``<body>``: the browser parses the chapter's text first. The widget JavaScript
+    reads the state from wherever it is in the document, once it loads."""
+    found = _WIDGET_STATE.search(html)
+    end = html.rfind("</body>")
+    if not found or end < 0 or found.start() > html.find("</head>"):
+        return html
+    state = found.group(0)
+    html = html[:found.start()] + html[found.end():]
+    end = html.rfind("</body>")
+    return html[:end] + state + "\n" + html[end:]
+
+
+# --------------------------------------------------------------------------- #
+# Only the icons the site shows
+# --------------------------------------------------------------------------- #
+_ICON_NAME = re.compile(r"(?<![\w-])fa-[a-z0-9]+(?:-[a-z0-9]+)*")
+# an icon's rule: selectors that are all ".fa-NAME:before" (or :after), and its character
+_ICON_RULE = re.compile(r'^(?P<selectors>\.fa-[a-z0-9-]+:(?:before|after)(?:,\.fa-[a-z0-9-]+:(?:before|after))*)'
+                        r'\{content:"(?P<content>[^"]*)"\}$')
+_FONT_URL = re.compile(r'url\((?P<url>[^)]+\.woff2)\) format\("woff2"\)')
+_TTF_FALLBACK = re.compile(r',url\([^)]+\.ttf\) format\("truetype"\)')
+
+
+def css_rules(css: str) -> list[str]:
+    """The top-level rules of a (minified) stylesheet, comments dropped; an at-rule with a
+    block (``@media``, ``@keyframes``) is one rule."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)
+    rules, depth, start, quote = [], 0, 0, ""
+    for i, ch in enumerate(css):
+        if quote:
+            quote = "" if ch == quote and css[i - 1] != "\\" else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                rules.append(css[start:i + 1].strip())
+                start = i + 1
+    return [r for r in rules if r]
+
+
+def _css_characters(content: str) -> str:
+    """The characters of a CSS string's content: ``\\f015`` escapes and literal characters."""
+    return re.sub(r"\\([0-9a-fA-F]{1,6}) ?", lambda m: chr(int(m.group(1), 16)), content)
+
+
+def icon_stylesheet(css: str, shown: set[str]) -> tuple[str, set[int]]:
+    """Font Awesome's stylesheet with only the icon rules of the ``shown`` icon names (and
+    every other rule), without the TrueType fallbacks; and the code points those icons draw.
+
+    Font Awesome's ``all.min.css`` is one rule per icon for 2,000 icons; a page shows about
+    twenty. The rest (sizes, animations, the font faces) is kept as it is."""
+    kept, code_points = [], set()
+    for rule in css_rules(css):
+        m = _ICON_RULE.match(rule)
+        if not m:
+            kept.append(_TTF_FALLBACK.sub("", rule) if rule.startswith("@font-face") else rule)
+            continue
+        selectors = [sel for sel in m.group("selectors").split(",") if sel[1:].split(":")[0] in shown]
+        if selectors:
+            kept.append(",".join(selectors) + '{content:"' + m.group("content") + '"}')
+            code_points |= {ord(ch) for ch in _css_characters(m.group("content"))}
+    return "".join(kept), code_points
+
+
+# files that list every icon rather than show some: Font Awesome's own, and the widgets'
+# bundle (it carries Font Awesome's stylesheet for the buttons' icons)
+_ICON_CATALOGUES = ("fontawesome", "_static/widgets/embed-amd.js")
+_WIDGET_ICON = re.compile(r'"icon": "(?P<name>[a-z0-9-]+)"')
+
+
+def icons_shown(site: Path) -> set[str]:
+    """Every ``fa-*`` name in the built pages and in the scripts that draw icons at run time
+    (the theme's banners), and each widget button's ``icon`` (ipywidgets draws it as
+    ``fa-NAME``)."""
+    names: set[str] = set()
+    for path in site.rglob("*"):
+        if path.suffix not in (".html", ".js") or not path.is_file():
+            continue
+        if any(part in path.as_posix() for part in _ICON_CATALOGUES):
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        names |= set(_ICON_NAME.findall(text))
+        names |= {f"fa-{m.group('name')}" for m in _WIDGET_ICON.finditer(text)}
+    return names
+
+
+def _keep_shown_icons(app, out: Path) -> None:
+    """Font Awesome's stylesheet and web fonts in the built site cut down to the icons the site
+    shows: its two fonts are 270 kB that a phone fetches before it draws the header's icons."""
+    from sphinx.util import logging
+
+    log = logging.getLogger(__name__)
+    try:
+        from fontTools import subset
+    except ImportError:
+        log.warning("fontTools is missing (pip install 'fonttools[woff]'): the site keeps every icon")
+        return
+    folder = out / Path(FONTAWESOME_CSS).parent.parent
+    source = None
+    for extra in app.config.html_extra_path:     # the full files, not a previous build's cut
+        candidate = Path(app.confdir) / extra / Path(FONTAWESOME_CSS).parent.parent
+        if (candidate / "css" / "all.min.css").is_file():
+            source = candidate
+    source = source or folder
+    full = (source / "css" / "all.min.css").read_text(encoding="utf-8")
+    css, code_points = icon_stylesheet(full, icons_shown(out))
+    fonts = {m.group("url") for m in _FONT_URL.finditer(css)}
+    for url in sorted(fonts):
+        name = Path(url).name
+        options = subset.Options()
+        options.flavor = "woff2"
+        options.layout_features = ["*"]
+        try:
+            font = subset.load_font(str(source / "webfonts" / name), options)
+            subsetter = subset.Subsetter(options)
+            subsetter.populate(unicodes=code_points)
+            subsetter.subset(font)
+            subset.save_font(font, str(folder / "webfonts" / name), options)
+        except Exception as exc:  # noqa: BLE001 - a font that cannot be cut stays whole
+            log.warning(f"could not cut {name} to the shown icons ({exc}): it stays whole")
+            shutil.copy2(source / "webfonts" / name, folder / "webfonts" / name)
+    licence = re.match(r"\s*/\*.*?\*/", full, re.DOTALL)     # Font Awesome's licence comment stays
+    (folder / "css" / "all.min.css").write_text((licence.group(0).strip() + "\n" if licence else "") + css,
+                                                encoding="utf-8")
+    for ttf in (folder / "webfonts").glob("*.ttf"):
+        ttf.unlink()
 
 
 # a figure (in _images/, where Sphinx puts a page's figures), not the theme's own icons
