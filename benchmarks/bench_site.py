@@ -26,62 +26,25 @@ page's first screen, the icon fonts hold only the icons shown, pages stay under 
 from __future__ import annotations
 
 import argparse
-import functools
-import gzip
-import http.server
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tools"))
+from site_server import CHROMIUM, CHROMIUM_ARGS, GzipHandler, serve_folder
+
 SITE = Path(os.environ.get("CTXEMBED_SITE", REPO / "_build" / "html"))
 LIGHTHOUSE = REPO / "tools" / "site-checks" / "node_modules" / "lighthouse" / "cli" / "index.js"
-CHROMIUM = os.environ.get("CTXEMBED_CHROMIUM", "/usr/bin/chromium")
 CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
 THRESHOLD = 90                            # every category, both presets ...
 MOBILE_PERFORMANCE_THRESHOLD = 80         # ... but a phone's performance
-CHROME_FLAGS = ("--headless=new --no-sandbox --disable-gpu --disable-quic --no-first-run "
-                "--disable-background-networking --disable-component-update --disable-sync "
-                "--disable-default-apps --disable-extensions --no-pings "
-                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1")
-COMPRESSIBLE = {".html", ".js", ".css", ".json", ".svg", ".txt", ".map", ".ipynb", ".md"}
-
-
-class _GzipHandler(http.server.SimpleHTTPRequestHandler):
-    """Static files, gzipped when the client accepts it (as GitHub Pages does)."""
-
-    def log_message(self, *args):
-        pass
-
-    def send_head(self):
-        path = Path(self.translate_path(self.path))
-        if path.is_dir():
-            path = path / "index.html"
-        if (path.suffix not in COMPRESSIBLE or not path.is_file()
-                or "gzip" not in self.headers.get("Accept-Encoding", "")):
-            return super().send_head()
-        body = gzip.compress(path.read_bytes(), 6)
-        self.send_response(200)
-        self.send_header("Content-Type", self.guess_type(str(path)))
-        self.send_header("Content-Encoding", "gzip")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "max-age=600")
-        self.end_headers()
-        import io
-        return io.BytesIO(body)
-
-
-def serve(site: Path):
-    handler = functools.partial(_GzipHandler, directory=str(site))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
+CHROME_FLAGS = " ".join(["--headless=new", *CHROMIUM_ARGS])
 
 
 def pages_to_check(site: Path) -> list[str]:
@@ -152,10 +115,9 @@ def main(argv=None) -> int:
         return 1
     presets = ["desktop", "mobile"] if args.preset == "both" else [args.preset]
     pages = args.pages or pages_to_check(SITE)
-    httpd, base = serve(SITE)
     results, below = {}, []
     tmp = Path(tempfile.mkdtemp(prefix="ctxembed-lighthouse-"))
-    try:
+    with serve_folder(SITE, GzipHandler) as base:
         print(f"Lighthouse on {len(pages)} page(s) of {SITE}, served gzipped from {base} (offline), "
               f"median of {args.runs} run(s)")
         print(f"{'page':44s} {'preset':8s} {'perf':>4s} {'range':>7s} {'a11y':>4s} {'best':>4s} {'seo':>4s} "
@@ -187,9 +149,7 @@ def main(argv=None) -> int:
                       f"{s['lcp_ms'] / 1000:5.1f} {s['tbt_ms']:6.0f}  {took:4.0f}"
                       + (f"   below: {', '.join(low)}; audits under 0.9: {s['failed'][:6]}" if low else ""),
                       flush=True)
-    finally:
-        httpd.shutdown()
-        shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(tmp, ignore_errors=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     print("(perf: the median run's score, range: lowest-highest over the runs; MB: bytes transferred, "

@@ -45,7 +45,7 @@ import pytest
 from ctxembed.viz.site import first_view_html
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-from site_server import serve_folder
+from site_server import CHROMIUM, CHROMIUM_ARGS, serve_folder
 
 try:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -56,14 +56,6 @@ pytestmark = pytest.mark.book
 
 REPO = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("CTXEMBED_SITE", REPO / "_build" / "html"))
-CHROMIUM = os.environ.get("CTXEMBED_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-default-apps", "--disable-extensions", "--no-pings",
-    # Networking off beyond the local server: no other host name resolves.
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
 RENDER_TIMEOUT_MS = 20_000
 # How long a view may take to change after a control is used, before the control counts as dead.
 VIEW_CHANGE_TIMEOUT_MS = 3_000
@@ -857,6 +849,60 @@ def test_phone_screen_needs_no_sideways_scrolling_and_targets_are_tappable(phone
                                     f"{PHONE['width']} px phone; too wide: {wide}"
     small = axe_violations(page.page, rules=["target-size"])
     assert not small, f"{path}: {_format_violations(small)}"
+
+
+# Where, in screens from the top, a page's first explorer and first formula are once it has loaded
+FIRST_TARGETS = """() => {
+  const top = el => el.getBoundingClientRect().top + window.scrollY;
+  const views = [...document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')]
+    .map(v => top(v.parentElement));
+  const maths = [...document.querySelectorAll('.math')].map(top);
+  return {widgets: views.length ? Math.min(...views) / innerHeight : null,
+          maths: maths.length ? Math.min(...maths) / innerHeight : null};
+}"""
+# what each loader fetches, and the element that brings it
+HEAVY_SCRIPTS = {"widgets": ("_static/widgets/embed-amd.js",
+                             'script[type="application/vnd.jupyter.widget-view+json"]'),
+                 "maths": ("_static/mathjax/tex-chtml.js", ".math")}
+FAR_SCREENS = 3.5      # the loaders start at two screens away; beyond this nothing may load
+
+
+def test_a_phone_fetches_widgets_and_mathjax_only_when_they_come_near(browser, server):
+    """The explorers' JavaScript (1.1 MB) and MathJax (264 kB) are fetched when an explorer or
+    a formula comes near a phone's screen: not at all on opening a chapter where they are far
+    down, and by the time the reader gets there."""
+    far_checked, problems = [], []
+    for path in CHAPTER_PAGES:
+        context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+        page = context.new_page()
+        requested: list[str] = []
+        page.on("request", lambda r, seen=requested: seen.append(r.url))
+        try:
+            page.goto(f"{server}/{path}", wait_until="load")
+            page.wait_for_timeout(1500)
+            where = page.evaluate(FIRST_TARGETS)
+            far = [kind for kind in HEAVY_SCRIPTS if where[kind] is not None and where[kind] >= FAR_SCREENS]
+            for kind in far:                 # first everything fetched on opening, then scroll
+                script = HEAVY_SCRIPTS[kind][0]
+                far_checked.append(f"{path} {kind}")
+                if any(script in url for url in requested):
+                    problems.append(f"{path}: {script} fetched on opening, though the first "
+                                    f"{kind} is {where[kind]:.1f} screens down")
+            for kind in far:
+                script, selector = HEAVY_SCRIPTS[kind]
+                if any(script in url for url in requested):
+                    continue
+                page.locator(selector).first.evaluate(
+                    "el => (el.tagName === 'SCRIPT' ? el.parentElement : el).scrollIntoView()")
+                try:
+                    page.wait_for_event("request", lambda r, s=script: s in r.url, timeout=RENDER_TIMEOUT_MS)
+                except Exception:  # noqa: BLE001 - playwright's TimeoutError
+                    if not any(script in url for url in requested):
+                        problems.append(f"{path}: {script} not fetched when the first {kind} came on screen")
+        finally:
+            context.close()
+    assert far_checked, "no chapter has an explorer or a formula far down: the check checked nothing"
+    assert not problems, problems
 
 
 # --------------------------------------------------------------------------- #

@@ -20,7 +20,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -32,12 +31,8 @@ from ctxembed.viz.site import BOOK_PDF, PDF_FOLDER, pdf_file_name
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-from site_server import serve_folder
+from site_server import CHROMIUM, CHROMIUM_ARGS, serve_folder
 
-CHROMIUM = os.environ.get("CTXEMBED_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 FOOTER = ('<div style="font-size:8px;width:100%;text-align:center;color:#555">'
           '<span class="title"></span> &middot; <span class="pageNumber"></span></div>')
 

@@ -1,12 +1,10 @@
 // The script pages with maths load instead of MathJax itself (tools/fetch_mathjax.sh copies
 // this file to site_extra/_static/mathjax/lazy-loader.js; ctxembed.viz.site points the pages
 // at it). MathJax (tex-chtml.js: 264 kB gzipped, half a second of a phone's processor to start)
-// is loaded only when a formula, or an explorer whose text may hold one, comes within about
-// two screens of the viewport. A chapter whose first formula is far down draws its first
+// is loaded only when a formula comes within about two screens of the viewport. A chapter whose first formula is far down draws its first
 // screen without it; one that opens with a formula loads MathJax at once.
 // window.ctxembedLoadMathJax() loads it now (the printed book calls it before printing).
 // Browsers without IntersectionObserver load MathJax once the page has loaded.
-// Every page with widgets has this script before the widgets' (widget text may hold maths).
 (function () {
   var me = document.currentScript;
   if (!me) { return; }
@@ -32,7 +30,9 @@
   window.ctxembedLoadMathJax = load;
 
   // Calls load() once, when one of the targets comes within about two screens of the viewport
-  // (without IntersectionObserver: once the page has loaded). The widgets' loader uses it too.
+  // (without IntersectionObserver: once the page has loaded). tools/widgets-lazy.js has the
+  // same few lines: each script is served alone (a page may have maths and no widgets, or
+  // widgets and no maths), so neither can rely on the other.
   function whenNear(targets, load) {
     if (!targets.length) { return; }
     if (!("IntersectionObserver" in window)) {
@@ -44,13 +44,9 @@
     }, { rootMargin: "200% 0px" });
     targets.forEach(function (t) { observer.observe(t); });
   }
-  window.ctxembedWhenNear = whenNear;
 
   function watch() {
-    var targets = Array.prototype.slice.call(document.querySelectorAll(".math"));
-    document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')
-      .forEach(function (v) { targets.push(v.parentElement); });
-    whenNear(targets, load);
+    whenNear(Array.prototype.slice.call(document.querySelectorAll(".math")), load);
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", watch); } else { watch(); }
 })();

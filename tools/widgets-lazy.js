@@ -7,8 +7,7 @@
 // URL, MathJax bridge), embed-amd.js, which renders every widget of the page at once
 // (it renders at once when the page has already loaded). Readers scrolling down see the
 // explorer ready; the page itself loads and becomes interactive without that weight.
-// Browsers without IntersectionObserver, and pages without the maths loader
-// (tools/mathjax-lazy.js, which watches the screen for both), load everything after the page has loaded.
+// Browsers without IntersectionObserver load everything after the page has loaded.
 (function () {
   var me = document.currentScript;
   if (!me) { return; }
@@ -40,14 +39,14 @@
   function watch() {
     var views = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]');
     if (!views.length) { return; }
-    var parents = Array.prototype.map.call(views, function (v) { return v.parentElement; });
-    if (window.ctxembedWhenNear) {      // the maths loader's (tools/mathjax-lazy.js), loaded first
-      window.ctxembedWhenNear(parents, load);
-    } else if (document.readyState === "complete") {
-      load();
-    } else {
-      window.addEventListener("load", load);
+    if (!("IntersectionObserver" in window)) {
+      if (document.readyState === "complete") { load(); } else { window.addEventListener("load", load); }
+      return;
     }
+    var observer = new IntersectionObserver(function (entries) {
+      if (entries.some(function (e) { return e.isIntersecting; })) { observer.disconnect(); load(); }
+    }, { rootMargin: "200% 0px" });
+    views.forEach(function (v) { observer.observe(v.parentElement); });
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", watch); } else { watch(); }
 })();

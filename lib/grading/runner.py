@@ -16,7 +16,7 @@ Isolation modes (:mod:`ctxembed.grading.sandbox` says what each stops):
   in-process guard (:mod:`ctxembed.grading.guard`). About 1 s of overhead per submission.
 - ``"fresh"``: a new ``python -m ctxembed.grading.child`` per submission (slow: ~10 s of imports).
 - ``"docker"``: the same child inside ``docker run --network=none --memory=...`` (only when asked
-  for; not tested on the machine this was written on).
+  for; the course's test suite does not run it, as its build machine has no Docker).
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ MODES = {
          "bombs (pids cgroup{cg}); does not stop: reading the rest of the filesystem read-only "
          "(the course repository, the venv), CPU use up to the time limit, a kernel exploit")),
     "docker": (
-        "Docker container + in-process guard (untested on the machine this was written on)",
+        "Docker container + in-process guard (not covered by the course's tests: no Docker there)",
         ("stops: network (--network=none), writes outside the container's own layer and the "
          "mounted scratch folder, other processes, fork bombs (--pids-limit); does not stop: "
          "what the image itself contains, a container escape")),
