@@ -2,8 +2,13 @@
 
 - :mod:`~ctxembed.bert.internals`  BERT's encoder written out by hand (embeddings, attention,
                                    layer), checked against the real MiniLM; attention explorer
-- :mod:`~ctxembed.bert.mlm`        80/10/10 masking and a small BERT trained with masked-LM
+- :mod:`~ctxembed.bert.subwords`   WordPiece, byte-level BPE and Unigram trained on the same
+                                   texts, and what they do to them (pieces per word, [UNK])
+- :mod:`~ctxembed.bert.mlm`        80/10/10 masking, static vs dynamic masking, and a small
+                                   BERT trained with masked-LM
                                    (``python -m ctxembed.bert train`` writes ``mini_mlm.pt``)
+- :mod:`~ctxembed.bert.nsp`        next-sentence prediction pairs from Brown's documents, and
+                                   the topic cues that solve most of them
 
 Example
 -------

@@ -156,6 +156,60 @@ def masking_statistics(batch: MaskedBatch, attention_mask: torch.Tensor | None =
     }
 
 
+def masking_coverage(input_ids: torch.Tensor, tokenizer, *, epochs: int,
+                     masked_copies: int | None, attention_mask: torch.Tensor | None = None,
+                     probability: float = 0.15, seed: int = 0) -> np.ndarray:
+    """Share of eligible tokens that have been a prediction target, after each epoch.
+
+    **Static masking** masks each sequence ``masked_copies`` times before training and cycles
+    through those copies, one per epoch (BERT made 10 copies and trained for 40 epochs, so
+    each copy was seen 4 times). **Dynamic masking** (``masked_copies=None``, RoBERTa) draws a
+    fresh mask every time a sequence is fed to the model. A token never selected is never
+    learned from as a target, so the curve shows how much of the corpus each scheme teaches.
+
+    Parameters
+    ----------
+    input_ids : (B, T) long
+        The sequences, as :func:`pad_batch` returns them.
+    tokenizer
+        Gives the special ids, ``[MASK]`` and the vocabulary size (:func:`mask_for_tokenizer`).
+    epochs : int
+        Passes over the sequences.
+    masked_copies : int or None
+        Masked copies made up front (static), or None for a new mask per epoch (dynamic).
+    attention_mask : (B, T), optional
+        Padding (0) is never eligible.
+    probability, seed
+        The selection rate (0.15) and the seed of the first mask (copy ``k`` uses ``seed + k``).
+
+    Returns
+    -------
+    numpy.ndarray, shape (epochs,)
+        After epoch ``e`` (index ``e - 1``), the fraction of eligible tokens selected at least
+        once. With ``k`` copies its expectation is ``1 - (1 - probability) ** min(e, k)``.
+    """
+    if int(epochs) < 1:
+        raise ValueError(f"epochs must be at least 1, got {epochs}.")
+    if masked_copies is not None and int(masked_copies) < 1:
+        raise ValueError(f"masked_copies must be at least 1 (static) or None (dynamic), "
+                         f"got {masked_copies}.")
+    n_masks = int(epochs) if masked_copies is None else min(int(masked_copies), int(epochs))
+    eligible = ~torch.isin(input_ids, torch.as_tensor(tokenizer.all_special_ids,
+                                                      dtype=input_ids.dtype))
+    if attention_mask is not None:
+        eligible &= attention_mask.bool()
+    masks = [mask_for_tokenizer(input_ids, tokenizer, attention_mask=attention_mask,
+                                probability=probability,
+                                generator=torch.Generator().manual_seed(seed + k)).selected
+             for k in range(n_masks)]
+    seen = torch.zeros_like(eligible)
+    coverage = []
+    for epoch in range(int(epochs)):
+        seen |= masks[epoch % n_masks]
+        coverage.append(float(seen[eligible].float().mean()))
+    return np.asarray(coverage)
+
+
 # --------------------------------------------------------------------------- #
 # 2. The corpus: WordNet glosses and example sentences
 # --------------------------------------------------------------------------- #

@@ -111,6 +111,19 @@ def load_brown() -> tuple[TaggedSentence, ...]:
     return tuple(sentences)
 
 
+def brown_documents(min_words: int = 4) -> dict[str, list[str]]:
+    """The Brown corpus's 500 documents, each the list of its sentences in order.
+
+    A sentence is its tokens joined by spaces (the corpus is tokenised: "Atlanta 's", "``");
+    sentences of fewer than ``min_words`` tokens (headings, bylines) are left out.
+    """
+    documents: dict[str, list[str]] = {}
+    for sentence in load_brown():
+        if len(sentence.words) >= min_words:
+            documents.setdefault(sentence.doc, []).append(" ".join(sentence.words))
+    return documents
+
+
 def brown_pos_splits(seed: int = 0, n_train: int = 3000, n_dev: int = 500, n_test: int = 1000,
                      max_words: int = 40) -> dict[str, list[TaggedSentence]]:
     """Seeded train / dev / test samples of sentences, split by document.
