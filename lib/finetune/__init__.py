@@ -6,6 +6,8 @@
 - :mod:`~ctxembed.finetune.qa`         windows with a stride, best valid span, offsets to text
 - :mod:`~ctxembed.finetune.feature_head` QA's feature-based way: a span head on cached frozen states
 - :mod:`~ctxembed.finetune.tasks`      chapter 4's three tasks four ways; the shipped artefacts
+- :mod:`~ctxembed.finetune.representations` what fine-tuning changed: linear CKA per layer, and
+                                       the shipped tuned encoders as ``encoder=`` arguments
 
 ``python -m ctxembed.finetune train`` trains the shipped artefacts (seeded).
 """
