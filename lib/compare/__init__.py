@@ -7,6 +7,10 @@
 - :mod:`~ctxembed.compare.contextuality`  Ethayarajh (2019): self-similarity, intra-sentence
                                           similarity, anisotropy (and the correction), MEV
 - :mod:`~ctxembed.compare.summary`        the measured summary table and the advice it implies
+- :mod:`~ctxembed.compare.bias`           WEAT and SEAT association tests (Caliskan et al. 2017;
+                                          May et al. 2019): effect sizes, permutation p-values
+- :mod:`~ctxembed.compare.contamination`  what the packaged encoder was trained on, read from
+                                          its own ``data_config.json``
 - :mod:`~ctxembed.compare.plots`          the chapter's figures (colour-blind safe)
 
 Example
