@@ -132,14 +132,6 @@ def pieces(tokenizer, text: str) -> list[str]:
     return [UNK if i == unk_id else t for t, i in zip(encoding.tokens, encoding.ids)]
 
 
-def words_of(text: str) -> list[str]:
-    """The words every tokenizer is measured on: BERT's pre-tokenizer's pieces of ``text``
-    (split at whitespace and punctuation) that contain a letter or a digit."""
-    from tokenizers.pre_tokenizers import BertPreTokenizer
-
-    return [w for w, _ in BertPreTokenizer().pre_tokenize_str(text) if any(c.isalnum() for c in w)]
-
-
 @dataclass(frozen=True, eq=False)
 class SegmentationStats:
     """What a tokenizer makes of some texts (see :func:`segmentation_statistics`).
@@ -184,8 +176,9 @@ class SegmentationStats:
 def segmentation_statistics(tokenizer, texts: Sequence[str]) -> SegmentationStats:
     """Pieces per word, split and unknown rates and sequence length of ``tokenizer`` on ``texts``.
 
-    Each text is cut into words first (:func:`words_of`, the same for every tokenizer); the
-    tokenizer then encodes those words (``is_pretokenized``), so each piece belongs to one
+    Each text is cut into words first, the same way for every tokenizer (BERT's
+    pre-tokenizer, keeping the pieces with a letter or a digit); the tokenizer then encodes
+    those words (``is_pretokenized``), so each piece belongs to one
     word, exactly as when it encodes the running text.
 
     Raises
