@@ -33,7 +33,7 @@ Example
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -164,9 +164,7 @@ def run_test(test: AssociationTest, embed: Callable[[Sequence[str]], np.ndarray]
     sets = [test.x_words, test.y_words, test.a_words, test.b_words]
     missing = tuple(w for words in sets for w in words if not known(w))
     kept = [[w for w in words if known(w)] for words in sets]
-    result = weat(embed, *kept, name=test.name, seed=seed)
-    return AssociationResult(test.name, result.effect_size, result.p_value, result.n_x,
-                             result.n_y, missing)
+    return replace(weat(embed, *kept, name=test.name, seed=seed), missing=missing)
 
 
 def seat_embedder(sentence_vectors: Callable[[Sequence[str]], np.ndarray],
