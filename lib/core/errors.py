@@ -1,5 +1,6 @@
-"""Errors that say what to do. Each is also a ``ValueError``/``LookupError`` so
-generic handlers keep working."""
+"""Errors that say what to do. Each is also the built-in error a generic handler expects
+(``OSError`` for a model that cannot be loaded, ``ValueError`` for bad input, ``KeyError``
+for a word outside a vocabulary), so such handlers keep working."""
 
 
 class ModelUnavailableError(OSError):
