@@ -51,3 +51,29 @@ def test_a_tuned_encoder_keeps_its_embeddings_and_changes_its_top_layer():
     after = ctxembed.word_vectors(sentences, forms, layers="all", encoder=tuned)
     assert np.allclose(before[:, 0], after[:, 0], atol=1e-5)  # LoRA leaves the embeddings
     assert not np.allclose(before[:, -1], after[:, -1], atol=1e-2)
+
+
+def test_a_tuned_encoder_is_named_after_its_adapter_file(tmp_path):
+    from ctxembed.finetune.tasks import ARTEFACTS, artefact_digest
+
+    a, b = tmp_path / "a.safetensors", tmp_path / "b.safetensors"
+    a.write_bytes(b"one adapter")
+    b.write_bytes(b"another adapter")
+    assert artefact_digest(a) != artefact_digest(b) and len(artefact_digest(a)) == 8
+    digest = artefact_digest(ARTEFACTS / "pos-lora.safetensors")
+    assert fine_tuned_encoder("pos").name.endswith(f"+pos-lora-{digest}")
+
+
+@pytest.mark.slow
+def test_wsd_forgetting_scores_every_encoder_on_the_same_uses():
+    from ctxembed.finetune.representations import wsd_forgetting
+    from ctxembed.wsd.evaluation import evaluate_wordnet
+
+    scores = wsd_forgetting(tasks=("pos",))
+    assert list(scores) == ["pretrained", "pos"]
+    shipped = evaluate_wordnet().predictions
+    chapter5 = shipped.loc[shipped.method == "centroid", "correct"].to_numpy(float)
+    np.testing.assert_array_equal(scores["pretrained"], chapter5)   # chapter 5's own row
+    assert scores["pos"].shape == chapter5.shape
+    assert set(np.unique(scores["pos"])) <= {0.0, 1.0}
+    assert not np.array_equal(scores["pos"], chapter5)             # another encoder's result

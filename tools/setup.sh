@@ -44,6 +44,8 @@ log "WordNet for NLTK, and the corpora built from it (cached in ~/.cache/ctxembe
 "$VPY" -m ctxembed.data
 log "WSD: WordNet sense inventory, the unknown-sense threshold, every word's fitted senses and the evaluations chapter 5 reads (cached in ~/.cache/ctxembed/wsd)"
 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false "$VPY" -m ctxembed.wsd prepare
+log "WSD with each of chapter 4's fine-tuned encoders, for its forgetting measurement (same cache; about a minute each)"
+HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false "$VPY" -m ctxembed.finetune prepare
 
 if ! command -v npm >/dev/null 2>&1; then
   log "installing Debian npm (for the widget JavaScript and MathJax the site serves itself)"

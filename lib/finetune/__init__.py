@@ -8,8 +8,11 @@
 - :mod:`~ctxembed.finetune.tasks`      chapter 4's three tasks four ways; the shipped artefacts
 - :mod:`~ctxembed.finetune.representations` what fine-tuning changed: linear CKA per layer, and
                                        the shipped tuned encoders as ``encoder=`` arguments
+- :mod:`~ctxembed.finetune.contrastive` a sentence encoder's objective: in-batch negatives on
+                                       WordNet (example, definition) pairs, the retrieval test
 
-``python -m ctxembed.finetune train`` trains the shipped artefacts (seeded).
+``python -m ctxembed.finetune train`` trains the shipped artefacts (seeded);
+``python -m ctxembed.finetune contrastive`` the contrastive adapters.
 """
 
 from .alignment import (

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import torch
 from transformers import (
+    AutoModel,
     AutoModelForQuestionAnswering,
     AutoModelForSequenceClassification,
     AutoModelForTokenClassification,
@@ -35,7 +36,8 @@ from ..core.models import DEFAULT_MODEL, _resolve, hub_reachable
 
 HEADS = {"sequence": AutoModelForSequenceClassification,
          "token": AutoModelForTokenClassification,
-         "qa": AutoModelForQuestionAnswering}
+         "qa": AutoModelForQuestionAnswering,
+         "encoder": AutoModel}     # no head: the encoder alone (contrastive training)
 
 
 def load_task_model(task: str, labels=None, name: str | None = None, seed: int = 0):
@@ -43,7 +45,7 @@ def load_task_model(task: str, labels=None, name: str | None = None, seed: int =
 
     Parameters
     ----------
-    task : {"sequence", "token", "qa"}
+    task : {"sequence", "token", "qa", "encoder"}
     labels : sequence of str
         The label names (``"sequence"`` and ``"token"``; not used for ``"qa"``).
     name : str, optional
@@ -59,7 +61,7 @@ def load_task_model(task: str, labels=None, name: str | None = None, seed: int =
     if task not in HEADS:
         raise ValueError(f"Unknown task {task!r}: choose one of {sorted(HEADS)}.")
     kwargs = {}
-    if task != "qa":
+    if task in ("sequence", "token"):
         if not labels:
             raise ValueError(f"A {task!r} head needs its label names, e.g. labels=('negative', 'positive').")
         kwargs = {"num_labels": len(labels), "id2label": dict(enumerate(labels)),

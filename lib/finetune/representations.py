@@ -9,7 +9,8 @@ task's LoRA adapter):
   (2020) found that fine-tuning BERT changes mostly the top layers.
 - **What was forgotten?** Use :func:`fine_tuned_encoder` wherever the library takes an
   ``encoder=`` (``ctxembed.word_vectors``...) to measure a fine-tuned encoder on another task,
-  e.g. chapter 1's nearest-sense test.
+  e.g. chapter 1's nearest-sense test; :func:`wsd_forgetting` measures chapter 5's WSD
+  system with each tuned encoder (``python -m ctxembed.finetune prepare`` caches it at set-up).
 
 Example
 -------
@@ -58,12 +59,13 @@ def cka_by_layer(before: np.ndarray, after: np.ndarray) -> np.ndarray:
 def fine_tuned_encoder(task: str, way: str = "lora"):
     """The packaged encoder as chapter 4 fine-tuned it for ``task``, as a ``ctxembed.Encoder``.
 
-    Its name (``"all-MiniLM-L6-v2+pos-lora"``) keeps its vectors apart from the pretrained
-    encoder's in the library's cache. Only ``way="lora"`` changes the encoder among the
+    Its name (``"all-MiniLM-L6-v2+pos-lora-1a2b3c4d"``, ending with the adapter file's digest)
+    keeps its vectors apart from the pretrained encoder's, and from an older adapter's, in the
+    library's caches. Only ``way="lora"`` changes the encoder among the
     shipped artefacts (the frozen ways leave it as it was; full fine-tuning is not shipped).
     """
     from ..core.models import Encoder, load_encoder
-    from .tasks import load_trained
+    from .tasks import ARTEFACTS, artefact_digest, load_trained
 
     if way != "lora":
         raise ValueError(f"way={way!r}: the shipped fine-tuned encoders are the LoRA ones "
@@ -72,5 +74,33 @@ def fine_tuned_encoder(task: str, way: str = "lora"):
                          "`python -m ctxembed.finetune train`).")
     tokenizer, model = load_trained(task, way)
     encoder = model.get_base_model().base_model     # the BertModel, with the adapter inside
-    name = f"{load_encoder().name}+{task}-{way}"
+    digest = artefact_digest(ARTEFACTS / f"{task}-{way}.safetensors")
+    name = f"{load_encoder().name}+{task}-{way}-{digest}"
     return Encoder(name, tokenizer, encoder, source=f"fine-tuned for {task} ({way})")
+
+
+TUNED_TASKS = ("sentiment", "pos", "qa")
+
+
+def wsd_forgetting(tasks=TUNED_TASKS) -> dict[str, np.ndarray]:
+    """Chapter 5's WSD system (sense centroids, last layer) on its held-out WordNet uses, with
+    the pretrained encoder and with each LoRA-tuned one: ``{name: 0/1 per test use}``, the
+    same uses in the same order for every encoder, so any two can be compared pair by pair.
+
+    Each result is cached on disk by :func:`ctxembed.wsd.evaluation.evaluate_wordnet` under
+    its encoder's name; ``python -m ctxembed.finetune prepare`` fills the cache at set-up
+    (about a minute per tuned encoder on 2 cores). The pretrained row is the one
+    ``python -m ctxembed.wsd prepare`` computed for chapter 5.
+    """
+    from ..wsd.evaluation import evaluate_wordnet
+
+    def centroid_correct(evaluation) -> np.ndarray:
+        rows = evaluation.predictions
+        return rows.loc[rows.method == "centroid", "correct"].to_numpy(float)
+
+    scores = {"pretrained": centroid_correct(evaluate_wordnet())}
+    for task in tasks:
+        evaluation = evaluate_wordnet(("centroid",), baselines=(),
+                                      encoder=fine_tuned_encoder(task))
+        scores[task] = centroid_correct(evaluation)
+    return scores

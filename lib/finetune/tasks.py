@@ -23,6 +23,7 @@ Example
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -187,10 +188,12 @@ LORA = {"r": 8, "lora_alpha": 16, "lora_dropout": 0.1, "target_modules": ["query
 
 
 def add_lora(model, task: str):
-    """Wrap ``model`` with LoRA adapters (peft); the head stays fully trainable."""
+    """Wrap ``model`` with LoRA adapters (peft); the head, if any, stays fully trainable."""
     from peft import LoraConfig, TaskType, get_peft_model
-    kind = {"sentiment": TaskType.SEQ_CLS, "pos": TaskType.TOKEN_CLS, "qa": TaskType.QUESTION_ANS}[task]
-    head = {"sentiment": ["classifier"], "pos": ["classifier"], "qa": ["qa_outputs"]}[task]
+    kind = {"sentiment": TaskType.SEQ_CLS, "pos": TaskType.TOKEN_CLS, "qa": TaskType.QUESTION_ANS,
+            "contrastive": TaskType.FEATURE_EXTRACTION}[task]
+    head = {"sentiment": ["classifier"], "pos": ["classifier"], "qa": ["qa_outputs"],
+            "contrastive": None}[task]
     with warnings.catch_warnings():   # peft 0.21 calls an API transformers 5 renamed (harmless)
         warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing", category=FutureWarning)
         return get_peft_model(model, LoraConfig(task_type=kind, modules_to_save=head, **LORA))
@@ -248,6 +251,12 @@ def load_trained(task: str, way: str, folder: Path = ARTEFACTS):
         for k, v in state.items():
             params[k].copy_(v)
     return tokenizer, model.eval()
+
+
+def artefact_digest(path: Path | str) -> str:
+    """The first 8 hex digits of a file's SHA-256: part of a tuned encoder's name, so that a
+    retrained artefact never reads vectors cached for the old one."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:8]
 
 
 def load_record(folder: Path = ARTEFACTS) -> dict:
