@@ -124,6 +124,10 @@ def test_record_holds_the_dev_choice_and_every_seed():
     assert float(max(dev, key=dev.get)) == record["lr"]      # the best dev score chose the rate
     assert sorted(record["runs"]) == [str(s) for s in contrastive.SEEDS]
     assert all(len(r["test_scores"]) == record["pairs"]["test"] for r in record["runs"].values())
+    shipped = sorted(p.name for p in contrastive.ARTEFACTS.glob("gloss-contrastive*"))
+    assert shipped == ["gloss-contrastive-s0.safetensors", "gloss-contrastive-s1.safetensors",
+                       "gloss-contrastive-s2.safetensors", "gloss-contrastive.json"]
+    assert all((contrastive.ARTEFACTS / name).stat().st_size < 1_000_000 for name in shipped)
 
 
 def test_a_missing_adapter_says_how_to_make_it(tmp_path):

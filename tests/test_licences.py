@@ -33,7 +33,8 @@ def test_the_text_licence_covers_text_figures_and_every_trained_artefact():
     # every shipped artefact is either a QA one (CC BY-SA) or named by its task (MIT)
     for artefact in (ROOT / "lib" / "finetune" / "artefacts").glob("*.safetensors"):
         task = artefact.name.split("-")[0]
-        assert task == "qa" or {"sentiment": "sentiment", "pos": "part-of-speech"}[task] in text
+        assert task == "qa" or {"sentiment": "sentiment", "pos": "part-of-speech",
+                                 "gloss": "`lib/finetune/artefacts/gloss-contrastive-*`"}[task] in text
 
 
 def test_every_page_footer_states_the_licences():
