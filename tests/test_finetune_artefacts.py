@@ -24,8 +24,7 @@ FIRST = {"sentiment": 100, "pos": 40, "qa": 150}      # test examples scored per
 def shipped_artefacts():
     """The task artefacts of ``record.json`` (the contrastive adapters have their own record
     and tests, in ``test_finetune_contrastive.py``)."""
-    return sorted(p.name for p in tasks.ARTEFACTS.glob("*.safetensors")
-                  if not p.name.startswith("gloss-contrastive-"))
+    return tasks.task_artefacts()
 
 
 def test_the_record_and_the_folder_agree_on_the_shipped_artefacts():

@@ -259,6 +259,14 @@ def artefact_digest(path: Path | str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:8]
 
 
+def task_artefacts(folder: Path = ARTEFACTS) -> list[str]:
+    """The file names of the task artefacts in ``folder`` (``pos-lora.safetensors``...): the
+    ones ``record.json`` describes. Section 10's contrastive adapters, also kept there, have
+    a record of their own (:mod:`ctxembed.finetune.contrastive`)."""
+    return sorted(p.name for p in Path(folder).glob("*.safetensors")
+                  if p.name.split("-")[0] in HEAD_KIND)
+
+
 def load_record(folder: Path = ARTEFACTS) -> dict:
     """The training record: per task and way, metrics, seconds, parameters, curves."""
     path = Path(folder) / RECORD.name
