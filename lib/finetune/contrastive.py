@@ -183,15 +183,13 @@ def mean_pairwise_cosine(vectors: np.ndarray) -> float:
 
 def _model_retrieval(model: InBatchNegatives, tokenizer, synsets, batch_size: int = 128):
     """:func:`retrieval_correct` of the model being trained (its own pooling, no cache)."""
-    texts = retrieval_texts(synsets)
-    collate = pair_collator(tokenizer)
     vectors = []
     with torch.no_grad():
-        for side in texts:
-            ids = tokenizer(side, truncation=True, max_length=MAX_LENGTH)["input_ids"]
+        for side in retrieval_texts(synsets):
             parts = []
-            for i in range(0, len(ids), batch_size):
-                batch = collate([{"input_ids": x, "key_input_ids": x} for x in ids[i:i + batch_size]])
+            for i in range(0, len(side), batch_size):
+                batch = tokenizer(side[i:i + batch_size], padding=True, truncation=True,
+                                  max_length=MAX_LENGTH, return_tensors="pt")
                 parts.append(model.embed(batch["input_ids"], batch["attention_mask"]))
             vectors.append(torch.cat(parts).numpy())
     return retrieval_correct(*vectors)
@@ -228,17 +226,6 @@ def adapter_path(seed: int, folder: Path | str = ARTEFACTS) -> Path:
     return Path(folder) / f"gloss-contrastive-s{seed}.safetensors"
 
 
-def _save_adapter(model: InBatchNegatives, seed: int, folder: Path | str) -> Path:
-    from safetensors.torch import save_file
-
-    path = adapter_path(seed, folder)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {n: p.detach().to(torch.float16).clone()
-             for n, p in model.encoder.named_parameters() if p.requires_grad}
-    save_file(state, str(path))
-    return path
-
-
 def load_record(folder: Path | str = ARTEFACTS) -> dict:
     """The training command's record: the dev choice, every run's curve, time and test results."""
     path = Path(folder) / RECORD_NAME
@@ -254,25 +241,15 @@ def contrastive_encoder(seed: int = 0, folder: Path | str = ARTEFACTS):
     file's digest), so the library's caches keep its vectors apart from the pretrained
     encoder's and from an older adapter's.
     """
-    from safetensors.torch import load_file
-
     from ..core.models import Encoder, load_encoder
-    from .tasks import artefact_digest
+    from .tasks import artefact_digest, load_trainable
 
     path = adapter_path(seed, folder)
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: run `python -m ctxembed.finetune "
                                 f"contrastive --seeds {seed}` (shipped seeds: {SEEDS}).")
     tokenizer, model = new_contrastive_model()
-    params = {n: p for n, p in model.encoder.named_parameters() if p.requires_grad}
-    state = load_file(str(path))
-    if set(state) != set(params):
-        raise ValueError(f"{path.name} does not match the adapters: "
-                         f"{sorted(set(state) ^ set(params))[:4]}")
-    with torch.no_grad():
-        for name, value in state.items():
-            params[name].copy_(value.float())
-    encoder = model.encoder.eval().get_base_model()     # the BertModel, adapters inside
+    encoder = load_trainable(model.encoder, path).eval().get_base_model()   # adapters inside
     name = f"{load_encoder().name}+gloss-contrastive-s{seed}-{artefact_digest(path)}"
     return Encoder(name, tokenizer, encoder, source=f"contrastive gloss-example adapter, seed {seed}")
 
@@ -284,7 +261,7 @@ def main_contrastive(seeds=SEEDS, lrs=LR_GRID, *, steps: int = STEPS, batch_size
     """Choose the learning rate on dev with the first seed, train every seed at it, and write
     the adapters and the record (test results are computed after training, never used to choose)."""
     from ..evaluation.selection import select_then_seeds
-    from .tasks import encode_scores
+    from .tasks import encode_scores, save_trainable
 
     split = gloss_example_split(n_dev=n_dev, n_test=n_test)
     threads_before = torch.get_num_threads()
@@ -295,7 +272,7 @@ def main_contrastive(seeds=SEEDS, lrs=LR_GRID, *, steps: int = STEPS, batch_size
                                                   threads=threads, progress=progress)
         model.eval()
         test = _model_retrieval(model, tokenizer, split.test)
-        _save_adapter(model, seed, Path(out) / f"lr{lr:g}")
+        save_trainable(model.encoder, adapter_path(seed, Path(out) / f"lr{lr:g}"))
         print(f"lr {lr:g} seed {seed}: dev {log.evals[-1]['accuracy']:.3f}, "
               f"{log.seconds:.0f} s", flush=True)
         return {"lr": lr, "seed": seed, "dev_accuracy": log.evals[-1]["accuracy"],

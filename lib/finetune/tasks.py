@@ -208,18 +208,41 @@ def fit_logistic(X, y, max_iter: int = 2000):
         return LogisticRegression(max_iter=max_iter).fit(X, y)
 
 
-def _trainable_state(model) -> dict[str, torch.Tensor]:
-    return {n: p.detach().to(torch.float16).clone() for n, p in model.named_parameters() if p.requires_grad}
+def save_trainable(model, path: Path | str) -> Path:
+    """Save only ``model``'s trainable parameters (adapters, head), float16, to ``path``."""
+    from safetensors.torch import save_file
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {n: p.detach().to(torch.float16).clone()
+             for n, p in model.named_parameters() if p.requires_grad}
+    save_file(state, str(path))
+    return path
+
+
+def load_trainable(model, path: Path | str):
+    """Load what :func:`save_trainable` wrote into ``model``'s trainable parameters.
+
+    Raises
+    ------
+    ValueError
+        When the file's parameters are not exactly the model's trainable ones.
+    """
+    from safetensors.torch import load_file
+    path = Path(path)
+    state = {k: v.float() for k, v in load_file(str(path)).items()}
+    params = dict(model.named_parameters())
+    missing = set(state) ^ {n for n, p in params.items() if p.requires_grad}
+    if missing:
+        raise ValueError(f"{path.name} does not match the model: {sorted(missing)[:4]}")
+    with torch.no_grad():
+        for k, v in state.items():
+            params[k].copy_(v)
+    return model
 
 
 def save_small(model, task: str, way: str, folder: Path = ARTEFACTS) -> Path:
     """Save only the trained parameters (adapter + head), float16, as ``folder/task-way.safetensors``."""
-    from safetensors.torch import save_file
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{task}-{way}.safetensors"
-    save_file(_trainable_state(model), str(path))
-    return path
+    return save_trainable(model, Path(folder) / f"{task}-{way}.safetensors")
 
 
 def build_model(task: str, way: str, seed: int = 0):
@@ -237,20 +260,11 @@ def load_trained(task: str, way: str, folder: Path = ARTEFACTS):
 
     ``folder`` holds the artefacts (default: the shipped ones; else a training command's ``--out``).
     """
-    from safetensors.torch import load_file
     path = Path(folder) / f"{task}-{way}.safetensors"
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: run `python -m ctxembed.finetune train --task {task}`.")
     tokenizer, model = build_model(task, way)
-    state = {k: v.float() for k, v in load_file(str(path)).items()}
-    params = dict(model.named_parameters())
-    missing = set(state) ^ {n for n, p in params.items() if p.requires_grad}
-    if missing:
-        raise ValueError(f"{path.name} does not match the model: {sorted(missing)[:4]}")
-    with torch.no_grad():
-        for k, v in state.items():
-            params[k].copy_(v)
-    return tokenizer, model.eval()
+    return tokenizer, load_trainable(model, path).eval()
 
 
 def artefact_digest(path: Path | str) -> str:
