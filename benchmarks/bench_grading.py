@@ -22,8 +22,8 @@ from pathlib import Path
 
 import nbformat
 
-from ctxembed.grading import Grader
-from ctxembed.grading.sandbox import bwrap_works
+from ctxembed_instructor.grading import Grader
+from ctxembed_instructor.grading.sandbox import bwrap_works
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "ch01_static_vs_contextual"
@@ -62,7 +62,7 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=20.0)
     args = ap.parse_args()
     if not ZIP.exists():
-        raise SystemExit(f"{ZIP} missing: run tools/build_exercises.py (or ctxembed-grade grade once)")
+        raise SystemExit(f"{ZIP} missing: run ctxembed-exercises (or ctxembed-grade grade once)")
 
     solution = nbformat.read(ROOT / "solutions" / f"{NAME}.ipynb", as_version=4)
     with tempfile.TemporaryDirectory() as tmp:

@@ -16,7 +16,6 @@ where its code lives:
 ``ctxembed.finetune``     task heads, the fine-tuning loop, label alignment, QA spans, LoRA
                           (chapter 4; ``python -m ctxembed.finetune train``)
 ``ctxembed.viz``          plots and the widget explorers that work on the static site
-``ctxembed.grading``      ``ctxembed-grade``: sandboxed autograding of the exercises
 ``ctxembed.book``         page helpers: ``glue`` (also off the book), ``claim``, ``quiz``
 ``ctxembed.compare``      static vs ELMo vs BERT measured: sense separation, contextuality
                           per layer (Ethayarajh 2019), the summary table (chapter 5)

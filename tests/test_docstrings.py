@@ -17,17 +17,21 @@ import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-LIB = Path(__file__).resolve().parents[1] / "lib"
+ROOT = Path(__file__).resolve().parents[1]
+# each package's import name and its source folder: the course library, the instructor's tools
+PACKAGES = {"ctxembed": ROOT / "lib",
+            "ctxembed_instructor": ROOT / "instructor" / "ctxembed_instructor"}
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 
-def _module_name(path: Path) -> str:
-    parts = ["ctxembed", *path.relative_to(LIB).with_suffix("").parts]
+def _module_name(package: str, path: Path) -> str:
+    parts = [package, *path.relative_to(PACKAGES[package]).with_suffix("").parts]
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def _modules_with_examples() -> list[str]:
-    return sorted(_module_name(p) for p in LIB.rglob("*.py")
+    return sorted(_module_name(package, p) for package, folder in PACKAGES.items()
+                  for p in folder.rglob("*.py")
                   if p.name != "__main__.py" and ">>>" in p.read_text(encoding="utf-8"))
 
 

@@ -16,11 +16,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from ctxembed_instructor import exercises
+
 ROOT = Path(__file__).resolve().parent.parent
 MASTERS = ROOT / "instructor" / "masters"
 NAMES = sorted(p.stem for p in MASTERS.glob("*.md"))
 sys.path.insert(0, str(ROOT / "tools"))
-import build_exercises
 import colab_cells
 
 
@@ -42,7 +43,7 @@ def test_every_master_has_its_generated_notebooks():
 @pytest.mark.slow
 def test_generated_notebooks_are_up_to_date_with_their_masters():
     # Rebuilds each master in a temporary folder (executes it: ~40 s) and compares.
-    assert build_exercises.main(["--check"]) == 0, "run: .venv/bin/python tools/build_exercises.py"
+    assert exercises.main(["--check"]) == 0, "run: HF_HUB_OFFLINE=1 .venv/bin/ctxembed-exercises"
 
 
 def test_normalise_ignores_volatile_metadata():
@@ -53,7 +54,7 @@ def test_normalise_ignores_volatile_metadata():
     for i, c in enumerate(noisy.cells):
         c["id"] = f"random{i}"
         c.metadata["execution"] = {"iopub.execute_input": "2026-01-01"}
-    assert build_exercises.dumps(build_exercises.normalise(noisy, "ex")) == \
+    assert exercises.dumps(exercises.normalise(noisy, "ex")) == \
         (ROOT / "exercises" / f"{NAMES[0]}.ipynb").read_text(encoding="utf-8")
 
 
@@ -103,7 +104,7 @@ def test_student_notebook_setup_and_messages():
         assert "import otter" in nb.cells[1].source
         # after the introduction: how to keep the work on Colab and Binder, and hand it in
         markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
-        assert markdown[0].startswith("# Exercise") and markdown[1] == build_exercises.KEEP_YOUR_WORK
+        assert markdown[0].startswith("# Exercise") and markdown[1] == exercises.KEEP_YOUR_WORK
         for words in ("Save a copy in Drive", "Binder session is temporary", "deleted",
                       "Download", "Restart kernel and run all cells", ".ipynb"):
             assert words in markdown[1], words

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import importlib.util
 import json
 import os
 import shutil
@@ -25,8 +26,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ctxembed.grading import grade_folder
-from ctxembed.grading.cli import main as cli_main
+from ctxembed_instructor.grading import grade_folder
+from ctxembed_instructor.grading.cli import main as cli_main
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTRUCTOR = ROOT / "instructor"
@@ -47,7 +48,7 @@ def autograders():
     if missing:
         import subprocess
         import sys
-        subprocess.run([sys.executable, str(ROOT / "tools" / "build_exercises.py"), *missing],
+        subprocess.run([sys.executable, "-m", "ctxembed_instructor.exercises", *missing],
                        check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     return {n: zip_of(n) for n in EXERCISES}
 
@@ -401,7 +402,7 @@ def test_unknown_assignments_are_one_clear_line(tmp_path):
 
 
 def test_unknown_assignment_from_the_shell_is_one_line(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "ctxembed.grading.cli", "grade", str(tmp_path),
+    proc = subprocess.run([sys.executable, "-m", "ctxembed_instructor.grading.cli", "grade", str(tmp_path),
                            "-a", "week3"], capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 1 and proc.stdout == ""
     assert proc.stderr.splitlines() == [proc.stderr.strip()], proc.stderr
@@ -414,7 +415,10 @@ def test_gradescope_export_installs_otter_the_library_and_the_data(tmp_path, aut
     # tests/test_gradescope.py; this checks the zip's files.
     import yaml
 
-    from ctxembed.grading.cli import GRADESCOPE_PREPARE, gradescope_pip_requirements
+    from ctxembed_instructor.grading.cli import (
+        GRADESCOPE_PREPARE,
+        gradescope_pip_requirements,
+    )
 
     sys.path.insert(0, str(ROOT / "tools"))
     import colab_cells
@@ -458,3 +462,14 @@ def test_gradescope_export_refuses_a_zip_without_otter(tmp_path, autograders):
     with pytest.raises(SystemExit, match=r"does not install otter-grader.*Rebuild it"):
         cli_main(["gradescope", str(stale), "--out", str(tmp_path / "out.zip")])
     assert not (tmp_path / "out.zip").exists()
+
+
+def test_the_default_protection_hides_the_hidden_tests_but_not_the_grader_itself():
+    """The masters, the autograder zips and the solutions are closed to submissions; the
+    grader's package lives beside them in instructor/ and must stay importable in the sandbox."""
+    from ctxembed_instructor.grading.cli import default_protected
+
+    protected = default_protected()
+    assert MASTERS in protected and ROOT / "solutions" in protected
+    package = Path(importlib.util.find_spec("ctxembed_instructor").origin).parent
+    assert not [p for p in protected if package == p or package.is_relative_to(p)], protected

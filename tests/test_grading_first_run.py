@@ -32,7 +32,7 @@ def test_grade_builds_a_missing_autograder(tmp_path):
     shutil.copy(ROOT / "solutions" / f"{NAME}.ipynb", subs / "alice.ipynb")
     out = tmp_path / "out"
     env = {**os.environ, "CTXEMBED_MASTERS": str(masters), "HF_HUB_OFFLINE": "1"}
-    grade = [sys.executable, "-m", "ctxembed.grading.cli", "grade", str(subs), "--assignment", NAME,
+    grade = [sys.executable, "-m", "ctxembed_instructor.grading.cli", "grade", str(subs), "--assignment", NAME,
              "--out", str(out), "--workers", "1", "--timeout", "60"]
 
     refused = subprocess.run([*grade, "--no-build"], env=env, capture_output=True, text=True,
@@ -55,7 +55,7 @@ def test_an_autograder_older_than_its_master_is_stale(tmp_path, monkeypatch):
     """Editing a master after its zip was built must not grade with the old hidden tests."""
     import os
 
-    from ctxembed.grading import cli
+    from ctxembed_instructor.grading import cli
 
     masters = tmp_path / "masters"
     masters.mkdir()

@@ -40,8 +40,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ctxembed.grading import grade_folder, load_assignment
-from ctxembed.grading.sandbox import bwrap_works, make_pids_cgroup, remove_cgroup
+from ctxembed_instructor.grading import grade_folder, load_assignment
+from ctxembed_instructor.grading.sandbox import (
+    bwrap_works,
+    make_pids_cgroup,
+    remove_cgroup,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "ch01_static_vs_contextual"
@@ -484,7 +488,7 @@ def pids_limit_here() -> bool:
 def hostile(tmp_path_factory):
     """Grade the hostile rows in every mode; return {(mode, guard): {row: csv row}} and the checks."""
     if not ZIP.exists():
-        subprocess.run([sys.executable, str(ROOT / "tools" / "build_exercises.py"), NAME], check=True,
+        subprocess.run([sys.executable, "-m", "ctxembed_instructor.exercises", NAME], check=True,
                        env={**os.environ, "HF_HUB_OFFLINE": "1"})
     load_assignment(ZIP).test_files()          # the grader's own imports, before the fingerprint
     student = nbformat.read(ROOT / "exercises" / f"{NAME}.ipynb", as_version=4)
@@ -509,10 +513,11 @@ def hostile(tmp_path_factory):
                 grade_folder(folder, ZIP, out, workers=2, timeout=TIMEOUT, memory_mb=1024,
                              isolation=mode, quiet=True)
             else:
-                from ctxembed.grading.cli import write_gradebook
-                from ctxembed.grading.runner import Grader
+                from ctxembed_instructor.grading.cli import write_gradebook
+                from ctxembed_instructor.grading.runner import Grader
                 g = Grader(ZIP, timeout=TIMEOUT, memory_mb=1024, workers=2, isolation=mode, guard=False,
-                           protect=[ROOT / "instructor", ROOT / "solutions", folder, out])
+                           protect=[ROOT / "instructor" / "masters", ROOT / "instructor" / "dist",
+                                    ROOT / "solutions", folder, out])
                 try:
                     files = sorted(folder.iterdir())
                     res = g.grade_many(files)
@@ -615,18 +620,23 @@ def _make_venv(base_python: str, venv: Path, path_entries: list[str]) -> Path:
 
 @pytest.fixture(scope="module")
 def course_in_tmp():
-    """The course (its library and the built autograder) copied under /tmp, a venv beside it.
+    """The course (its library, the instructor package and the built autograder) copied under
+    /tmp, a venv beside it.
 
     The venv has no packages of its own: a .pth file lends it this venv's site-packages, and
-    ``ctxembed`` is imported from the copy (checked), so the grader's repository, venv and
-    interpreter prefix are all under /tmp, which the sandbox covers with a fresh tmpfs.
+    ``ctxembed`` and ``ctxembed_instructor`` are imported from the copy (checked), so the
+    grader's repository, venv and interpreter prefix are all under /tmp, which the sandbox
+    covers with a fresh tmpfs.
     """
     if not ZIP.exists():
-        subprocess.run([sys.executable, str(ROOT / "tools" / "build_exercises.py"), NAME],
+        subprocess.run([sys.executable, "-m", "ctxembed_instructor.exercises", NAME],
                        check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     top = Path(tempfile.mkdtemp(prefix="ctxcourse-", dir="/tmp"))
     repo = top / "repo"
     shutil.copytree(ROOT / "lib", repo / "lib", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "instructor" / "ctxembed_instructor",
+                    repo / "instructor" / "ctxembed_instructor",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     (repo / "instructor" / "dist").mkdir(parents=True)
     zip_path = Path(shutil.copy(ZIP, repo / "instructor" / "dist"))
     (repo / "solutions").mkdir()
@@ -635,11 +645,15 @@ def course_in_tmp():
     (repo / "answer_key" / "key.txt").write_text("q1: the instructor's private answers\n")
     (top / "pkgs").mkdir()
     (top / "pkgs" / "ctxembed").symlink_to(repo / "lib")
+    (top / "pkgs" / "ctxembed_instructor").symlink_to(repo / "instructor" / "ctxembed_instructor")
     site_dirs = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
     python = _make_venv(sys._base_executable, top / "venv", [str(top / "pkgs"), *site_dirs])
-    where = subprocess.run([str(python), "-c", "import ctxembed, sys; print(ctxembed.__file__, sys.prefix)"],
+    show = "import ctxembed, ctxembed_instructor, sys; " \
+           "print(ctxembed.__file__, ctxembed_instructor.__file__, sys.prefix)"
+    where = subprocess.run([str(python), "-c", show],
                            capture_output=True, text=True, check=True).stdout.split()
-    assert where == [str(top / "pkgs" / "ctxembed" / "__init__.py"), str(top / "venv")], where
+    assert where == [str(top / "pkgs" / "ctxembed" / "__init__.py"),
+                     str(top / "pkgs" / "ctxembed_instructor" / "__init__.py"), str(top / "venv")], where
     solution = nbformat.read(ROOT / "solutions" / f"{NAME}.ipynb", as_version=4)
     student = nbformat.read(ROOT / "exercises" / f"{NAME}.ipynb", as_version=4)
     try:
@@ -672,8 +686,8 @@ def _instructor_folder(course, folder: Path) -> Path:
 
 
 def grade_cli(course, subs: Path, out: Path, *extra, env=None, prefix=(), python=None):
-    """Run ``python -m ctxembed.grading.cli grade`` as an instructor would; return the process."""
-    argv = [*prefix, str(python or course["python"]), "-m", "ctxembed.grading.cli", "grade",
+    """Run ``python -m ctxembed_instructor.grading.cli grade`` as an instructor would; return the process."""
+    argv = [*prefix, str(python or course["python"]), "-m", "ctxembed_instructor.grading.cli", "grade",
             str(subs), "--assignment", str(course["zip"]), "--out", str(out), "--workers", "2",
             "--timeout", str(TIMEOUT), "--memory", "1024", *extra]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **(env or {})}

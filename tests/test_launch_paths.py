@@ -36,7 +36,7 @@ def test_repository_url_is_one_setting():
     # _config.yml's repository.url is the one place; every Colab cell is generated from it.
     assert subprocess.run([sys.executable, str(ROOT / "tools" / "colab_cells.py"), "--check"],
                           check=False, capture_output=True, text=True).returncode == 0, \
-        "run: python tools/colab_cells.py  (then tools/sync_notebooks.sh, build_exercises.py)"
+        "run: python tools/colab_cells.py  (then tools/sync_notebooks.sh, ctxembed-exercises)"
     url, branch = colab_cells.repository(ROOT)
     for rel in NOTEBOOKS:
         text = (ROOT / rel).read_text()

@@ -4,12 +4,14 @@ import ast
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LIB = ROOT / "lib"
+INSTRUCTOR = ROOT / "instructor"
 
 
 def module_name(path: Path) -> str:
@@ -90,7 +92,7 @@ def test_no_import_cycles_in_the_library():
 def test_core_and_data_import_no_chapter_package():
     """Dependencies run one way: the foundations never reach up into a chapter's package."""
     graph = import_graph()
-    upper = ("ctxembed.elmo", "ctxembed.bert", "ctxembed.wsd", "ctxembed.viz", "ctxembed.grading",
+    upper = ("ctxembed.elmo", "ctxembed.bert", "ctxembed.wsd", "ctxembed.viz",
              "ctxembed.finetune", "ctxembed.compare")
     for name, targets in graph.items():
         if name.startswith(("ctxembed.core", "ctxembed.data")):
@@ -98,8 +100,8 @@ def test_core_and_data_import_no_chapter_package():
             assert not bad, f"{name} imports {bad}"
 
 
-def packages_in_pyproject() -> set[str]:
-    text = (ROOT / "pyproject.toml").read_text()
+def packages_in_pyproject(project: Path = ROOT) -> set[str]:
+    text = (project / "pyproject.toml").read_text()
     listed = re.search(r"^packages = \[(.*?)\]", text, re.DOTALL | re.MULTILINE).group(1)
     return set(re.findall(r'"([^"]+)"', listed))
 
@@ -146,3 +148,50 @@ def test_the_top_level_names_are_core_and_static_public_names_and_resolve():
     for name in ctxembed.__all__:
         home = core if name in core.__all__ else static
         assert getattr(ctxembed, name) is getattr(home, name), name
+
+
+def test_the_student_library_never_imports_the_instructor_tools():
+    """``ctxembed`` is what a student installs; the grader and the exercise builder are not in
+    it, and nothing in it may need them."""
+    for path in LIB.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            bad = [n for n in names if n.split(".")[0] == "ctxembed_instructor"]
+            assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
+
+
+def test_the_instructor_package_lists_its_subpackages():
+    on_disk = {".".join(p.parent.relative_to(INSTRUCTOR).parts)
+               for p in (INSTRUCTOR / "ctxembed_instructor").rglob("__init__.py")}
+    assert on_disk == packages_in_pyproject(INSTRUCTOR)
+
+
+def _wheel(project: Path, out: Path) -> zipfile.ZipFile:
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+                    "-w", str(out), str(project)], check=True, capture_output=True, timeout=600)
+    (built,) = out.glob("*.whl")
+    return zipfile.ZipFile(built)
+
+
+@pytest.mark.slow
+def test_the_student_wheel_carries_no_grader_and_the_instructor_wheel_carries_both_tools(tmp_path):
+    """What `pip install git+URL@BRANCH` (Colab, the exercises' install cell) gets: the course
+    library, no sandboxed grader, no exercise builder, no `ctxembed-grade` command; and the
+    instructor package has both tools and both commands."""
+    student = _wheel(ROOT, tmp_path / "student")
+    names = student.namelist()
+    assert any(n.startswith("ctxembed/core/") for n in names)
+    assert not [n for n in names if "grading" in n or "instructor" in n or "exercises" in n]
+    (points,) = [n for n in names if n.endswith("entry_points.txt")]
+    assert "ctxembed-grade" not in student.read(points).decode()
+
+    instructor = _wheel(INSTRUCTOR, tmp_path / "instructor")
+    names = instructor.namelist()
+    for module in ("grading/runner.py", "grading/sandbox.py", "grading/cli.py", "exercises.py"):
+        assert f"ctxembed_instructor/{module}" in names, module
+    assert not [n for n in names if n.startswith("ctxembed/")]
+    (points,) = [n for n in names if n.endswith("entry_points.txt")]
+    text = instructor.read(points).decode()
+    assert "ctxembed-grade = ctxembed_instructor.grading.cli:main" in text
+    assert "ctxembed-exercises = ctxembed_instructor.exercises:main" in text

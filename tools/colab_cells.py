@@ -20,7 +20,7 @@ Usage::
     python tools/colab_cells.py --set-url https://github.com/you/your-fork   # change it
     python tools/colab_cells.py --set-branch v1.0.0    # pin to a release (tools/release.py)
 
-After changing anything, run ``tools/sync_notebooks.sh`` and ``tools/build_exercises.py``.
+After changing anything, run ``tools/sync_notebooks.sh`` and ``ctxembed-exercises``.
 """
 
 from __future__ import annotations

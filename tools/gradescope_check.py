@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import launch_paths
 
-from ctxembed.grading.cli import (
+from ctxembed_instructor.grading.cli import (
     GRADESCOPE_PREPARE,
     export_gradescope,
     gradescope_pip_requirements,

@@ -12,7 +12,7 @@ what students launch and install does not change under them while ``main`` moves
    package version becomes 1.0.0, ``_config.yml``'s ``repository.branch`` becomes ``v1.0.0``
    (the launch buttons open the tag) and every install cell is regenerated to install
    ``ctxembed-course @ git+URL@v1.0.0`` (``tools/colab_cells.py``, ``tools/sync_notebooks.sh``,
-   ``tools/build_exercises.py``); then tags it ``v1.0.0`` (annotated, the CHANGELOG section as
+   ``ctxembed-exercises``); then tags it ``v1.0.0`` (annotated, the CHANGELOG section as
    its message);
 3. makes the **back-to-development commit**: ``repository.branch`` and the cells back to the
    branch the release was made from, and an empty ``## Unreleased`` section.
@@ -60,11 +60,12 @@ def release_changelog(changelog: str, tag: str, date: str) -> str:
 
 
 def set_version(root: Path, version: str) -> None:
-    path = root / "pyproject.toml"
-    text, n = re.subn(r'(?m)^version = "[^"]*"$', f'version = "{version}"', path.read_text())
-    if n != 1:
-        raise SystemExit("release: no version line in pyproject.toml")
-    path.write_text(text)
+    """The course library's and the instructor package's versions (they are released together)."""
+    for path in (root / "pyproject.toml", root / "instructor" / "pyproject.toml"):
+        text, n = re.subn(r'(?m)^version = "[^"]*"$', f'version = "{version}"', path.read_text())
+        if n != 1:
+            raise SystemExit(f"release: no version line in {path.relative_to(root)}")
+        path.write_text(text)
 
 
 def pin(root: Path, branch: str) -> None:
@@ -75,7 +76,10 @@ def pin(root: Path, branch: str) -> None:
     jupytext = Path(py).parent / "jupytext"
     _run(["bash", "tools/sync_notebooks.sh"], root,
          **({"env_extra": {"JUPYTEXT": str(jupytext)}} if jupytext.exists() else {}))
-    _run([py, "tools/build_exercises.py"], root)
+    # the exercise builder of the checkout being released, writing into that checkout
+    _run([py, "-m", "ctxembed_instructor.exercises"], root,
+         env_extra={"CTXEMBED_REPO": str(root), "CTXEMBED_MASTERS": "",
+                    "PYTHONPATH": str(root / "instructor")})
 
 
 def release(version: str, root: Path = ROOT, today: str | None = None) -> str:

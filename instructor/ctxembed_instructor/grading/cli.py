@@ -26,14 +26,10 @@ import unicodedata
 import zipfile
 from pathlib import Path
 
+from ..paths import dist_dir, masters_dir, repo_dir
 from .runner import STATUS_DOC, Grader, Result, SandboxUnavailable, load_assignment
 
-REPO = Path(__file__).resolve().parent.parent.parent
-DIST = Path(os.environ.get("CTXEMBED_MASTERS", REPO / "instructor" / "masters")).parent / "dist"
-
-
-def masters_dir() -> Path:
-    return Path(os.environ.get("CTXEMBED_MASTERS", REPO / "instructor" / "masters"))
+DIST = dist_dir()
 
 
 def exercises() -> list[str]:
@@ -51,17 +47,15 @@ def unknown_exercise(name: str) -> SystemExit:
 
 
 def build_autograder(name: str, quiet: bool = False) -> Path:
-    """Build ``name``'s autograder zip from its master with tools/build_exercises.py (~1 min)."""
+    """Build ``name``'s autograder zip from its master with ``ctxembed-exercises`` (~1 min)."""
     masters = masters_dir()
     if not any((masters / f"{name}{ext}").is_file() for ext in (".md", ".ipynb")):
         raise unknown_exercise(name)
-    tool = REPO / "tools" / "build_exercises.py"
-    if not tool.is_file():
-        raise SystemExit(f"ctxembed-grade: {tool} is missing: build the autograder from a clone of the course repository")
     if not quiet:
         print(f"[grade] the autograder for {name} is not built yet: building it now from "
-              f"{masters / name}.md (tools/build_exercises.py, about a minute)", file=sys.stderr)
-    proc = subprocess.run([sys.executable, str(tool), "--masters", str(masters), name],
+              f"{masters / name}.md (ctxembed-exercises, about a minute)", file=sys.stderr)
+    proc = subprocess.run([sys.executable, "-m", "ctxembed_instructor.exercises",
+                           "--masters", str(masters), name],
                           env={**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")},
                           capture_output=True, text=True, check=False)
     zip_path = DIST / f"{name}-autograder.zip"
@@ -85,7 +79,7 @@ def resolve_assignment(value: str, build: bool = True, quiet: bool = False) -> P
             load_assignment(p)
         except (ValueError, KeyError, OSError, SyntaxError, zipfile.BadZipFile) as e:
             raise SystemExit(f"ctxembed-grade: {p} is not an otter autograder zip ({e}); build "
-                             "one with tools/build_exercises.py NAME (it writes instructor/dist/)")
+                             "one with ctxembed-exercises NAME (it writes instructor/dist/)")
         return p
     candidate = DIST / f"{value}-autograder.zip"
     has_master = any((masters_dir() / f"{value}{ext}").is_file() for ext in (".md", ".ipynb"))
@@ -97,7 +91,7 @@ def resolve_assignment(value: str, build: bool = True, quiet: bool = False) -> P
     if not build:
         why = "is older than its master" if stale else "does not exist"
         raise SystemExit(f"ctxembed-grade: the autograder zip {candidate} {why}; "
-                         f"drop --no-build to build it, or run tools/build_exercises.py {value}")
+                         f"drop --no-build to build it, or run ctxembed-exercises {value}")
     if stale and not quiet:
         print(f"[grade] {candidate.name} is older than its master: rebuilding it", flush=True)
     return build_autograder(value, quiet=quiet)
@@ -111,8 +105,10 @@ def master_is_newer(zip_path: Path, name: str) -> bool:
 
 
 def default_protected() -> list[Path]:
-    """Folders a submission may never read: the instructor folder and the solutions, if present."""
-    return [p for p in (DIST.parent, REPO / "solutions") if p.is_dir()]
+    """Folders a submission may never read, where present: the masters (hidden tests and their
+    answers), the autograder zips and the solutions. The grader's own code, beside them in
+    ``instructor/``, stays readable: the sandboxed server imports it."""
+    return [p for p in (masters_dir(), DIST, repo_dir() / "solutions") if p.is_dir()]
 
 
 def find_submissions(folder: Path) -> list[Path]:
@@ -275,7 +271,7 @@ def export_gradescope(assignment: Path, out: Path) -> Path:
     that fetches the course's data into the image.
 
     Refuses a zip whose environment lacks either package (an autograder built before the
-    masters asked for otter-grader: rebuild it with ``tools/build_exercises.py``), because
+    masters asked for otter-grader: rebuild it with ``ctxembed-exercises``), because
     Gradescope would build it and then fail every submission at ``import otter``.
     """
     load_assignment(assignment)  # fails clearly if it is not an otter autograder
@@ -284,7 +280,7 @@ def export_gradescope(assignment: Path, out: Path) -> Path:
         for needed in ("setup.sh", "environment.yml", "run_autograder", "run_otter.py"):
             if needed not in names:
                 raise SystemExit(f"ctxembed-grade: {assignment} has no {needed}; it is not an "
-                                 f"otter autograder zip (rebuild it: tools/build_exercises.py)")
+                                 f"otter autograder zip (rebuild it: ctxembed-exercises)")
         pip = gradescope_pip_requirements(src.read("environment.yml").decode())
         missing = [pkg for pkg in ("otter-grader", "ctxembed-course")
                    if not any(req.startswith(pkg) for req in pip)]
@@ -292,7 +288,7 @@ def export_gradescope(assignment: Path, out: Path) -> Path:
             raise SystemExit(
                 f"ctxembed-grade: {assignment}'s environment.yml does not install "
                 f"{' or '.join(missing)} (pip list: {pip}); Gradescope would fail every "
-                f"submission. Rebuild it: HF_HUB_OFFLINE=1 python tools/build_exercises.py")
+                f"submission. Rebuild it: HF_HUB_OFFLINE=1 ctxembed-exercises")
         out.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
             for info in src.infolist():

@@ -4,11 +4,11 @@ It runs in its own process (forked from a server that preloaded torch, transform
 library and the encoder), in a fresh folder that holds nothing but a copy of the submission,
 with a memory limit (``RLIMIT_AS``), a file-size limit, a pids limit (a cgroup when the machine
 offers one, else ``RLIMIT_NPROC`` for non-root users), at most 64 threads, and, from the moment
-student code starts, the in-process guard of :mod:`ctxembed.grading.guard` (audit hooks that
+student code starts, the in-process guard of :mod:`ctxembed_instructor.grading.guard` (audit hooks that
 refuse writes outside the folder, sockets, processes, protected and foreign reads; a snapshot of
 the interpreter restored before the hidden tests run). In ``bwrap`` mode all of this runs inside
 a bubblewrap sandbox (read-only filesystem but the worker's scratch folder, no network, own PID
-namespace); see :mod:`ctxembed.grading.sandbox`.
+namespace); see :mod:`ctxembed_instructor.grading.sandbox`.
 
 It never sees a test's expected output. Grading is in two phases over a message channel:
 
@@ -349,7 +349,7 @@ def forkserver_entry(conn, job: dict) -> None:
 
 
 def stream_entry() -> None:
-    """``python -m ctxembed.grading.child``: channel on stdin/stdout (fresh process, Docker)."""
+    """``python -m ctxembed_instructor.grading.child``: channel on stdin/stdout (fresh process, Docker)."""
     rfd, wfd = os.dup(0), os.dup(1)
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
@@ -408,7 +408,7 @@ def _wait_child(pid: int, ctl) -> int | None:
 
 
 def server_entry(ctl_fd: int) -> None:
-    """``python -m ctxembed.grading.child --server FD``: one worker's preloading server (bwrap mode).
+    """``python -m ctxembed_instructor.grading.child --server FD``: one worker's preloading server (bwrap mode).
 
     Runs inside the sandbox. Preloads once, then for each job (a JSON message on the control
     socket, with the submission's channel socket attached) forks a child that runs it, waits

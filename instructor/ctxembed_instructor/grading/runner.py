@@ -1,20 +1,20 @@
 """Grade submissions: one sandboxed child process each, in parallel, never crashing the run.
 
-Parent side of the protocol described in :mod:`ctxembed.grading.child`. The tests come from the
+Parent side of the protocol described in :mod:`ctxembed_instructor.grading.child`. The tests come from the
 otter-grader autograder zip that ``otter assign`` built (``tests/*.py``, OK format); otter's own
 classes parse them and compute the scores (points, partial credit per test case). Only the
 comparison of a test's output with its expected output is done here, in the parent, so that
 expected outputs never enter the process that runs student code.
 
-Isolation modes (:mod:`ctxembed.grading.sandbox` says what each stops):
+Isolation modes (:mod:`ctxembed_instructor.grading.sandbox` says what each stops):
 
 - ``"bwrap"`` (default when bubblewrap works here): one sandbox per worker, started once; inside
   it a server imports torch, transformers, ctxembed and the encoder, then forks a child per
   submission. The scratch folder is emptied and every process but the server killed after each
   submission.
 - ``"forkserver"`` (the fallback): the same preloading server without an OS sandbox; only the
-  in-process guard (:mod:`ctxembed.grading.guard`). About 1 s of overhead per submission.
-- ``"fresh"``: a new ``python -m ctxembed.grading.child`` per submission (slow: ~10 s of imports).
+  in-process guard (:mod:`ctxembed_instructor.grading.guard`). About 1 s of overhead per submission.
+- ``"fresh"``: a new ``python -m ctxembed_instructor.grading.child`` per submission (slow: ~10 s of imports).
 - ``"docker"``: the same child inside ``docker run --network=none --memory=...`` (only when asked
   for; the course's test suite does not run it, as its build machine has no Docker).
 """
@@ -213,7 +213,7 @@ class _SandboxServer:
         self.cgroup = sandbox.make_pids_cgroup(cgroup_name) if cgroup_name else None
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         argv = sandbox.bwrap_argv(self.scratch, scratch_root, hide=hide)
-        argv += [sys.executable, "-m", "ctxembed.grading.child", "--server", str(theirs.fileno())]
+        argv += [sys.executable, "-m", "ctxembed_instructor.grading.child", "--server", str(theirs.fileno())]
         argv = sandbox.sandboxed(argv, self.cgroup)
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the server
         env = sandbox.server_env(self.scratch)
@@ -374,7 +374,7 @@ class Grader:
         self.isolation = isolation
         if isolation == "forkserver":
             self._ctx = mp.get_context("forkserver")
-            self._ctx.set_forkserver_preload(["ctxembed.grading._preload"])
+            self._ctx.set_forkserver_preload(["ctxembed_instructor.grading._preload"])
 
     @property
     def isolation_summary(self) -> str:
@@ -551,10 +551,10 @@ class Grader:
                     f"--pids-limit={sandbox.PIDS_MAX}", "--cpus=1", "--read-only",
                     "-v", f"{job['workdir']}:{job['workdir']}",
                     "-w", job["workdir"], self.docker_image,
-                    "python", "-m", "ctxembed.grading.child"]
+                    "python", "-m", "ctxembed_instructor.grading.child"]
             job = {**job, "protected": [], "cgroup": None}   # the container holds no tests at all
         else:
-            argv = [sys.executable, "-m", "ctxembed.grading.child"]
+            argv = [sys.executable, "-m", "ctxembed_instructor.grading.child"]
         proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
         end = _StreamEnd(proc.stdout.fileno(), proc.stdin.fileno())

@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """Build every exercise from its otter-grader master (the one source of truth).
 
 For each master ``<masters>/<name>.md`` (MyST notebook, or ``.ipynb``) this
@@ -16,11 +15,14 @@ they diff cleanly and ``--check`` can tell whether they are out of date with the
 
 Usage::
 
-    HF_HUB_OFFLINE=1 .venv/bin/python tools/build_exercises.py            # build all
-    HF_HUB_OFFLINE=1 .venv/bin/python tools/build_exercises.py --check    # exit 1 if stale
-    .venv/bin/python tools/build_exercises.py --masters /private/masters  # masters elsewhere
+    HF_HUB_OFFLINE=1 ctxembed-exercises                     # build all (~40 s each)
+    HF_HUB_OFFLINE=1 ctxembed-exercises --check             # exit 1 if one is stale
+    ctxembed-exercises --masters /private/masters           # masters kept elsewhere
+    ctxembed-exercises ch01_static_vs_contextual            # one exercise
 
-The masters folder defaults to ``$CTXEMBED_MASTERS`` or ``instructor/masters``.
+(``python -m ctxembed_instructor.exercises`` is the same command.) The masters folder defaults
+to ``$CTXEMBED_MASTERS`` or the repository's ``instructor/masters``
+(:mod:`ctxembed_instructor.paths`).
 """
 
 from __future__ import annotations
@@ -37,8 +39,7 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MASTERS = Path(os.environ.get("CTXEMBED_MASTERS", ROOT / "instructor" / "masters"))
+from .paths import autograder_zip, masters_dir, repo_dir
 
 # Cell metadata worth keeping in a generated notebook; everything else is volatile.
 KEEP_CELL_META = ("tags", "deletable", "editable", "otter")
@@ -49,15 +50,6 @@ def masters_in(folder: Path) -> list[Path]:
     found = sorted(p for p in folder.glob("*.md") if p.name.lower() != "readme.md")
     found += sorted(p for p in folder.glob("*.ipynb") if p.with_suffix(".md") not in found)
     return found
-
-
-def dist_dir(masters: Path) -> Path:
-    return masters.parent / "dist"
-
-
-def autograder_zip(name: str, masters: Path = DEFAULT_MASTERS) -> Path:
-    """Where the build puts the autograder zip of exercise ``name``."""
-    return dist_dir(masters) / f"{name}-autograder.zip"
 
 
 def _execute_master(master: Path, workdir: Path) -> Path:
@@ -173,17 +165,20 @@ def build_one(master: Path, workdir: Path) -> dict[str, object]:
 
 
 def targets(name: str) -> dict[str, Path]:
-    return {"student": ROOT / "exercises" / f"{name}.ipynb",
-            "solution": ROOT / "solutions" / f"{name}.ipynb"}
+    """The published notebooks built from master ``name``: the student's and the solution."""
+    return {"student": repo_dir() / "exercises" / f"{name}.ipynb",
+            "solution": repo_dir() / "solutions" / f"{name}.ipynb"}
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--masters", type=Path, default=DEFAULT_MASTERS)
+    ap.add_argument("--masters", type=Path, default=None,
+                    help="the masters folder (default: $CTXEMBED_MASTERS or instructor/masters)")
     ap.add_argument("--check", action="store_true",
                     help="do not write; exit 1 when a committed generated notebook is out of date")
     ap.add_argument("names", nargs="*", help="only these exercises (master file stems)")
     args = ap.parse_args(argv)
+    args.masters = args.masters or masters_dir()
 
     masters = [m for m in masters_in(args.masters) if not args.names or m.stem in args.names]
     if not masters:
@@ -205,10 +200,10 @@ def main(argv=None) -> int:
                 dest = autograder_zip(master.stem, args.masters)
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy(built["zip"], dest)
-                print(f"[exercises] {master.name}: wrote {', '.join(str(p.relative_to(ROOT)) for p in targets(master.stem).values())}, {dest}")
+                print(f"[exercises] {master.name}: wrote {', '.join(str(p.relative_to(repo_dir())) for p in targets(master.stem).values())}, {dest}")
     if args.check:
         for p in stale:
-            print(f"OUT OF DATE: {p} (run tools/build_exercises.py)")
+            print(f"OUT OF DATE: {p} (run ctxembed-exercises)")
         return 1 if stale else 0
     return 0
 

@@ -28,6 +28,8 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
+from ..paths import repo_dir
+
 PIDS_MAX = 128   # per sandbox: the server and its runtime threads, the child, its 64 threads
 
 MODES = {
@@ -62,7 +64,7 @@ def describe(mode: str, cgroup: bool = False) -> str:
     return f"{name}; {what.format(cg='' if cgroup else ': not available here, RLIMIT_NPROC and the thread cap instead')}"
 
 
-PROBE_CODE = "import ctxembed.grading.child"
+PROBE_CODE = "import ctxembed_instructor.grading.child"
 
 
 def server_env(scratch: Path) -> dict:
@@ -151,7 +153,7 @@ def needed_paths(repo: Path) -> list[Path]:
     real_home = _account_home() or home
     want = [Path(sys.executable).parent.parent, Path(sys.prefix), Path(sys.base_prefix),
             Path(sys.exec_prefix), Path(sys.base_exec_prefix), Path(repo),
-            Path(os.path.abspath(__file__)).parents[2]]   # where `import ctxembed` finds it
+            *_package_roots()]   # where `import ctxembed` and this package are found
     for h in {home, real_home}:
         want += [h / ".cache" / "ctxembed", h / ".cache" / "huggingface", h / "nltk_data"]
     for var in ("CTXEMBED_CACHE", "CTXEMBED_NLTK_DATA", "HF_HOME", "HF_HUB_CACHE",
@@ -175,6 +177,19 @@ def needed_paths(repo: Path) -> list[Path]:
     return out
 
 
+def _package_roots() -> list[Path]:
+    """The folders ``import ctxembed`` and ``import ctxembed_instructor`` load from (an editable
+    install's source folders are outside the venv)."""
+    import importlib.util
+
+    roots = []
+    for name in ("ctxembed", "ctxembed_instructor"):
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.origin:
+            roots.append(Path(os.path.abspath(spec.origin)).parents[1])
+    return roots
+
+
 def _account_home() -> Path | None:
     """The user's home folder from the password database (HOME may point elsewhere)."""
     try:
@@ -196,7 +211,7 @@ def bwrap_argv(scratch: Path, scratch_root: Path, hide=(), repo: Path | None = N
     argv = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
             "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
-    repo = Path(repo or Path(__file__).resolve().parent.parent.parent)
+    repo = Path(repo or repo_dir())
     scratch_root = Path(scratch_root).resolve()
     masked = ["/tmp"]
     home = Path.home().resolve()

@@ -19,7 +19,7 @@ Three audit hooks are installed in the grading child just before the student's f
     code there can reach are its own; the runner's state lives in frames of the main thread.
 ``tests``
     holds the snapshot taken before student code and the run's nonce, and runs the hidden
-    tests when the child fires the ``ctxembed.grading.tests`` event. It forks once (the fork
+    tests when the child fires the ``ctxembed_instructor.grading.tests`` event. It forks once (the fork
     has none of the notebook's threads), turns off the cyclic garbage collector (so no
     finalizer runs in its own thread), restores the snapshot (builtins, ``sys`` hooks and
     streams, ``sys.modules``, every preloaded module's namespace, signal handlers and timers),
@@ -43,7 +43,7 @@ from __future__ import annotations
 import os
 import sys
 
-TESTS_EVENT = "ctxembed.grading.tests"
+TESTS_EVENT = "ctxembed_instructor.grading.tests"
 MAX_THREADS = 64
 MAX_CAPTURE = 20_000
 

@@ -27,7 +27,7 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    # imported on first use: `python -m ctxembed.grading.cli` must not find cli imported already
+    # imported on first use: `python -m ctxembed_instructor.grading.cli` must not find cli imported already
     if name == "grade_folder":
         from .cli import grade_folder
 
