@@ -195,3 +195,13 @@ def test_the_student_wheel_carries_no_grader_and_the_instructor_wheel_carries_bo
     text = instructor.read(points).decode()
     assert "ctxembed-grade = ctxembed_instructor.grading.cli:main" in text
     assert "ctxembed-exercises = ctxembed_instructor.exercises:main" in text
+
+
+def test_a_command_has_one_entry_point():
+    """A library command is run as ``python -m ctxembed.<package> ...`` (or its console script),
+    never also through a wrapper script in tools/ that only forwards to it."""
+    for path in sorted((ROOT / "tools").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("ctxembed"):
+                assert "main" not in {a.name for a in node.names}, \
+                    f"{path.name} forwards to {node.module}.main: call that command instead"

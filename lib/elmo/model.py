@@ -454,7 +454,7 @@ def load_checkpoint(path: str | Path = DEFAULT_CHECKPOINT) -> tuple[BiLM, Vocab,
     """
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"{path} not found: run `python tools/train_elmo.py` to create it.")
+        raise FileNotFoundError(f"{path} not found: run `python -m ctxembed.elmo train` to create it.")
     from torch.torch_version import TorchVersion  # a str subclass some records contain
 
     with torch.serialization.safe_globals([TorchVersion]):
@@ -469,7 +469,7 @@ def load_checkpoint(path: str | Path = DEFAULT_CHECKPOINT) -> tuple[BiLM, Vocab,
 
 
 def load_elmo(path: str | Path = DEFAULT_CHECKPOINT) -> tuple[BiLM, Vocab]:
-    """The shipped ELMo (trained by ``tools/train_elmo.py``) and its vocabulary."""
+    """The shipped ELMo (trained by ``python -m ctxembed.elmo train``) and its vocabulary."""
     model, vocab, _ = load_checkpoint(path)
     return model, vocab
 

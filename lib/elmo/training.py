@@ -1,6 +1,6 @@
 """The seeded command that trains the shipped ELMo checkpoint (``lib/elmo/elmo_wordnet.pt``).
 
-Run ``python tools/train_elmo.py`` (or ``python -m ctxembed.elmo train``). It builds the
+Run ``python -m ctxembed.elmo train`` (``--help`` lists the options). It builds the
 WordNet corpus and vocabulary, trains :class:`ctxembed.elmo.BiLM` on the training split,
 measures validation perplexity of both directions and of two count baselines, and
 saves an fp16 checkpoint plus a JSON record of what happened (time, tokens/s, perplexities).
@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
     uni = UnigramLM(train_ids, len(vocab)).perplexity(valid_ids)
     kn = KneserNeyBigramLM(train_ids, len(vocab)).perplexity(valid_ids)
     meta = {
-        "command": "python tools/train_elmo.py " + " ".join(argv if argv is not None else []),
+        "command": "python -m ctxembed.elmo train " + " ".join(argv if argv is not None else []),
         "args": {k: (v.name if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "steps": result.steps,
         "train_seconds": round(result.seconds, 1),
