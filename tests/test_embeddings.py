@@ -221,3 +221,36 @@ def test_cached_states_cannot_be_modified_by_accident():
     [states] = token_states([MONEY_1])
     with pytest.raises(ValueError):
         states.states[0, 0] = 1.0
+
+
+def test_unit_vectors_scales_each_row_and_leaves_a_zero_row_zero():
+    from ctxembed.core.similarity import unit_vectors
+
+    u = unit_vectors([[3.0, 4.0], [0.0, 0.0], [0.0, -2.0]])
+    assert u.tolist() == [[0.6, 0.8], [0.0, 0.0], [0.0, -1.0]]
+    stacked = unit_vectors(np.random.default_rng(0).normal(size=(4, 3, 5)), dtype=np.float32)
+    assert stacked.dtype == np.float32
+    assert np.allclose(np.linalg.norm(stacked, axis=-1), 1.0)
+
+
+def test_mean_pairwise_cosine_leaves_out_each_vector_with_itself():
+    from ctxembed.core.similarity import mean_pairwise_cosine
+
+    assert mean_pairwise_cosine(np.eye(4)) == pytest.approx(0.0)
+    assert mean_pairwise_cosine(np.ones((3, 2)) * [[1], [2], [3]]) == pytest.approx(1.0)
+    x = np.random.default_rng(0).normal(size=(6, 3))
+    u = x / np.linalg.norm(x, axis=1, keepdims=True)
+    brute = np.mean([u[i] @ u[j] for i in range(6) for j in range(6) if i != j])
+    assert mean_pairwise_cosine(x) == pytest.approx(brute)
+    with pytest.raises(ValueError, match="two or more"):
+        mean_pairwise_cosine(x[:1])
+
+
+def test_mean_pairwise_cosine_of_uses_at_several_layers_is_one_mean_per_layer():
+    from ctxembed.core.similarity import mean_pairwise_cosine
+
+    uses = np.random.default_rng(1).normal(size=(5, 3, 4))        # 5 uses, 3 layers
+    per_layer = mean_pairwise_cosine(uses)
+    assert per_layer.shape == (3,)
+    for layer in range(3):
+        assert per_layer[layer] == pytest.approx(mean_pairwise_cosine(uses[:, layer]))

@@ -42,17 +42,6 @@ def test_retrieval_counts_a_query_right_only_when_its_own_key_is_strictly_neares
         contrastive.retrieval_correct(keys, keys[:2])
 
 
-def test_mean_pairwise_cosine_leaves_out_each_vector_with_itself():
-    assert contrastive.mean_pairwise_cosine(np.eye(4)) == pytest.approx(0.0)
-    assert contrastive.mean_pairwise_cosine(np.ones((3, 2)) * [[1], [2], [3]]) == pytest.approx(1.0)
-    x = np.random.default_rng(0).normal(size=(6, 3))
-    u = x / np.linalg.norm(x, axis=1, keepdims=True)
-    brute = np.mean([u[i] @ u[j] for i in range(6) for j in range(6) if i != j])
-    assert contrastive.mean_pairwise_cosine(x) == pytest.approx(brute)
-    with pytest.raises(ValueError):
-        contrastive.mean_pairwise_cosine(x[:1])
-
-
 def test_split_is_by_synset_seeded_and_every_synset_has_an_example():
     split = contrastive.gloss_example_split(n_dev=50, n_test=60)
     assert (len(split.dev), len(split.test)) == (50, 60)

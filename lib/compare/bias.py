@@ -37,6 +37,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..core.similarity import unit_vectors
+
 
 @dataclass(frozen=True)
 class AssociationTest:
@@ -113,14 +115,9 @@ class AssociationResult:
     missing: tuple[str, ...]          # words the model has no vector for, left out
 
 
-def _unit(rows: np.ndarray) -> np.ndarray:
-    rows = np.asarray(rows, dtype=np.float64)
-    return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
-
-
 def association_scores(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``s(w, A, B)`` for each row ``w`` of ``x``: mean cosine to ``a`` minus mean cosine to ``b``."""
-    x, a, b = _unit(x), _unit(a), _unit(b)
+    x, a, b = unit_vectors(x), unit_vectors(a), unit_vectors(b)
     return (x @ a.T).mean(axis=1) - (x @ b.T).mean(axis=1)
 
 
@@ -185,7 +182,7 @@ def seat_embedder(sentence_vectors: Callable[[Sequence[str]], np.ndarray],
 
     def embed(words: Sequence[str]) -> np.ndarray:
         sentences = [fill(t, w) for w in words for t in templates]
-        vectors = _unit(sentence_vectors(sentences))
+        vectors = unit_vectors(sentence_vectors(sentences))
         return vectors.reshape(len(words), len(templates), -1).mean(axis=1)
 
     return embed

@@ -48,6 +48,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..core.similarity import mean_pairwise_cosine, unit_vectors
+
 
 @dataclass(frozen=True)
 class Occurrences:
@@ -89,8 +91,7 @@ class Occurrences:
         """Vectors scaled to unit length, (n, L, d) float32 (zero vectors stay zero); computed once."""
         cached = self.__dict__.get("_unit")
         if cached is None:
-            norm = np.linalg.norm(self.vectors, axis=-1, keepdims=True)
-            cached = (self.vectors / np.where(norm == 0, 1.0, norm)).astype(np.float32)
+            cached = unit_vectors(self.vectors, dtype=np.float32)
             object.__setattr__(self, "_unit", cached)
         return cached
 
@@ -114,14 +115,6 @@ def _context_groups(occ: Occurrences, min_contexts: int, max_contexts: int,
     return out
 
 
-def _mean_pairwise_cosine(U: np.ndarray) -> np.ndarray:
-    """U: (k, L, d) unit vectors -> (L,) mean cosine over the k*(k-1)/2 distinct pairs."""
-    k = len(U)
-    total = np.einsum("ild,jld->l", U, U)             # sum over all ordered pairs, incl. i == j
-    diag = np.einsum("ild,ild->l", U, U)
-    return (total - diag) / (k * (k - 1))
-
-
 def self_similarity(occ: Occurrences, min_contexts: int = 5, max_contexts: int = 25,
                     seed: int = 0) -> pd.DataFrame:
     """Self-similarity of every word seen in at least ``min_contexts`` sentences.
@@ -142,7 +135,7 @@ def self_similarity(occ: Occurrences, min_contexts: int = 5, max_contexts: int =
         raise ValueError(f"No word occurs in {min_contexts} or more sentences: use more sentences "
                          f"or a smaller min_contexts.")
     U = occ.unit()
-    rows = {w: _mean_pairwise_cosine(U[idx]) for w, idx in groups.items()}
+    rows = {w: mean_pairwise_cosine(U[idx], assume_unit=True) for w, idx in groups.items()}
     return pd.DataFrame.from_dict(rows, orient="index", columns=list(occ.layer_names))
 
 
@@ -162,8 +155,7 @@ def intra_sentence_similarity(occ: Occurrences, min_words: int = 2) -> pd.DataFr
     V = occ.vectors[order]
     U = occ.unit()[order]
     mean = np.add.reduceat(V.astype(np.float64), starts, axis=0)      # (sentences, L, d)
-    norm = np.linalg.norm(mean, axis=-1, keepdims=True)
-    mean /= np.where(norm == 0, 1.0, norm)
+    mean = unit_vectors(mean)
     per_token = np.einsum("nld,nld->nl", U, np.repeat(mean, counts, axis=0))
     sims = np.add.reduceat(per_token, starts, axis=0) / counts[:, None]
     ok = counts >= min_words

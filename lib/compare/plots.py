@@ -13,6 +13,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..core.similarity import cosine_matrix
+
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*")
 
@@ -59,9 +61,7 @@ def separation_dumbbells(table: pd.DataFrame, words: Sequence[str], models: Sequ
 
 def sense_matrix(X, senses: Sequence[str]) -> pd.DataFrame:
     """Mean cosine between the uses of each pair of senses (diagonal: distinct pairs of one sense)."""
-    X = np.asarray(X, dtype=np.float64)
-    U = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
-    S = U @ U.T
+    S = cosine_matrix(X)
     senses = np.asarray(list(senses))
     names = list(dict.fromkeys(senses.tolist()))
     M = np.zeros((len(names), len(names)))

@@ -31,6 +31,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ..core.similarity import cosine_matrix, unit_vectors
+
 
 def pair_similarities(vectors, senses: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Cosine of every pair of distinct uses, split by whether the senses match.
@@ -50,9 +52,7 @@ def pair_similarities(vectors, senses: Sequence[str]) -> tuple[np.ndarray, np.nd
         raise ValueError(f"Need vectors (n, d) and n sense labels; got {X.shape} and {len(senses)}.")
     if len(set(senses.tolist())) < 2:
         raise ValueError("Need uses of at least two senses to compare same and different senses.")
-    norm = np.linalg.norm(X, axis=1, keepdims=True)
-    U = X / np.where(norm == 0, 1.0, norm)
-    S = U @ U.T
+    S = cosine_matrix(X)
     i, j = np.triu_indices(len(X), k=1)
     match = senses[i] == senses[j]
     if not match.any():
@@ -148,7 +148,7 @@ def bootstrap_separation(vectors_by_model: Mapping[str, np.ndarray], words: Sequ
         X = np.asarray(X, dtype=np.float64)
         if len(X) != len(words):
             raise ValueError(f"{model}: {len(X)} vectors for {len(words)} uses.")
-        U = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+        U = unit_vectors(X)
         cosines[model] = {w: U[words == w] @ U[words == w].T for w in dict.fromkeys(words.tolist())}
     draws = np.full((n_resamples, len(cosines)), np.nan)
     for r in range(n_resamples):

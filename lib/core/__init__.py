@@ -4,7 +4,7 @@
 - :mod:`~ctxembed.core.embeddings`  contextual token, word and sentence vectors
 - :mod:`~ctxembed.core.words`       finding a word in a sentence (standard library only)
 - :mod:`~ctxembed.core.pooling`     [CLS] / mean / max pooling that ignores padding
-- :mod:`~ctxembed.core.similarity`  cosine similarity
+- :mod:`~ctxembed.core.similarity`  cosine similarity, unit vectors (the one row normaliser), mean pairwise cosine
 - :mod:`~ctxembed.core.errors`      the errors that say what to do
 
 The names below are imported on first use (PEP 562), so ``ctxembed.core.words`` or

@@ -1,4 +1,5 @@
-"""Cosine similarity, the measure used throughout the course."""
+"""Cosine similarity, the measure used throughout the course, and the one place vectors are
+scaled to unit length (:func:`unit_vectors`)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,47 @@ def cosine(a, b) -> float:
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
+def unit_vectors(X, axis: int = -1, dtype=np.float64) -> np.ndarray:
+    """``X`` with every vector along ``axis`` (by default: each row) scaled to length 1.
+
+    A zero vector stays zero: it has no direction, so its cosine with anything comes out 0,
+    not NaN. Computed in ``dtype`` (float64 unless asked; a float32 array of many vectors may
+    stay float32).
+
+    Example
+    -------
+    >>> unit_vectors([[3.0, 4.0], [0.0, 0.0]]).tolist()
+    [[0.6, 0.8], [0.0, 0.0]]
+    """
+    X = np.asarray(X, dtype=dtype)
+    norm = np.linalg.norm(X, axis=axis, keepdims=True)
+    return X / np.where(norm == 0, 1.0, norm)
+
+
+def mean_pairwise_cosine(vectors, assume_unit: bool = False):
+    """Mean cosine over the k(k-1)/2 pairs of distinct vectors along the first axis.
+
+    ``vectors`` is (k, d): one number, near 0 for directions spread evenly (isotropic), near 1
+    when every vector points the same way (a narrow cone). It may be (k, ..., d), e.g. (k, L, d)
+    for k uses of a word at L layers: then one mean per layer, shape (L,). ``assume_unit``
+    skips the scaling when the rows are unit vectors already.
+
+    Example
+    -------
+    >>> mean_pairwise_cosine([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]])
+    0.4714045207910316
+    """
+    U = np.asarray(vectors, dtype=np.float64) if assume_unit else unit_vectors(vectors)
+    if U.ndim < 2 or len(U) < 2:
+        raise ValueError(f"mean_pairwise_cosine needs two or more vectors, (k, ..., d) with "
+                         f"k >= 2; got shape {U.shape}.")
+    total = U.sum(axis=0)
+    all_pairs = (total * total).sum(axis=-1)           # every ordered pair, i == j included
+    own = (U * U).sum(axis=-1).sum(axis=0)             # the k pairs i == j
+    mean = (all_pairs - own) / (len(U) * (len(U) - 1))
+    return float(mean) if np.ndim(mean) == 0 else mean
+
+
 def cosine_matrix(X, Y=None) -> np.ndarray:
     """Pairwise cosines between the rows of ``X`` (n, d) and ``Y`` (m, d) -> (n, m).
 
@@ -45,8 +87,5 @@ def cosine_matrix(X, Y=None) -> np.ndarray:
     >>> cosine_matrix(np.eye(2)).tolist()
     [[1.0, 0.0], [0.0, 1.0]]
     """
-    X = np.asarray(X, dtype=np.float64)
-    Y = X if Y is None else np.asarray(Y, dtype=np.float64)
-    Xn = X / np.linalg.norm(X, axis=1, keepdims=True).clip(min=1e-12)
-    Yn = Y / np.linalg.norm(Y, axis=1, keepdims=True).clip(min=1e-12)
-    return Xn @ Yn.T
+    Xn = unit_vectors(X)
+    return Xn @ (Xn if Y is None else unit_vectors(Y)).T

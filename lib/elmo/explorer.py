@@ -32,6 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.similarity import unit_vectors
+
 
 @dataclass
 class Pool:
@@ -57,8 +59,7 @@ def build_pool(model, vocab, sentences: Sequence[str], skip_unknown: bool = True
                 positions.append(i)
                 sids.append(k)
                 vecs.append(layers[:, i])
-    V = np.stack(vecs, 1).astype(np.float32)
-    V /= np.linalg.norm(V, axis=-1, keepdims=True) + 1e-8
+    V = unit_vectors(np.stack(vecs, 1), dtype=np.float32)
     return Pool(words, positions, np.array(sids), toks, V)
 
 
@@ -71,7 +72,7 @@ def _snippet(tokens: list[str], i: int, width: int = 4) -> str:
 def nearest_words(pool: Pool, vector: np.ndarray, layer: int, k: int = 8,
                   exclude: str | None = None) -> list[tuple[str, float, str]]:
     """The ``k`` nearest distinct words to ``vector`` at ``layer``: (word, cosine, context)."""
-    v = vector / (np.linalg.norm(vector) + 1e-8)
+    v = unit_vectors(vector)
     sims = pool.vectors[layer] @ v
     out, seen = [], {exclude}
     for i in np.argsort(-sims):

@@ -38,6 +38,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..core.similarity import cosine_matrix, unit_vectors
 from ..data.senses import Usage, wordnet_usages  # noqa: F401  (re-exported for chapter 2)
 
 POS_NAMES = {"n": "noun", "v": "verb", "a": "adjective", "r": "adverb"}
@@ -126,8 +127,7 @@ def elmo_features(model, vocab, sentences: Sequence[str], words: Sequence[str]) 
 
 def pair_features(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """WiC-style pair features ``[|a - b|, a * b]`` of unit-normalised vectors: (n, 2 * dim)."""
-    A = A / (np.linalg.norm(A, axis=-1, keepdims=True) + 1e-8)
-    B = B / (np.linalg.norm(B, axis=-1, keepdims=True) + 1e-8)
+    A, B = unit_vectors(A), unit_vectors(B)
     return np.concatenate([np.abs(A - B), A * B], -1)
 
 
@@ -258,8 +258,7 @@ def ambiguous_contexts(per_sense: int | None = None) -> dict[str, list[tuple[str
 
 def sense_gap(vectors: np.ndarray, senses: Sequence[str]) -> tuple[float, float]:
     """Mean cosine of same-sense pairs and of different-sense pairs among ``vectors`` (n, d)."""
-    V = vectors / (np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-8)
-    S = V @ V.T
+    S = cosine_matrix(vectors)
     same, diff = [], []
     for i in range(len(senses)):
         for j in range(i + 1, len(senses)):

@@ -44,6 +44,7 @@ import numpy as np
 import torch
 
 from ..core.pooling import POOLING_CHOICES, pool_tokens
+from ..core.similarity import cosine_matrix
 from ..data.wordnet import SynsetText, synset_texts
 
 ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
@@ -162,23 +163,10 @@ def retrieval_correct(query_vectors: np.ndarray, key_vectors: np.ndarray) -> np.
     if q.ndim != 2 or q.shape != k.shape:
         raise ValueError(f"retrieval needs one key per query, both (n, H); got {q.shape} "
                          f"and {k.shape}.")
-    q = q / np.linalg.norm(q, axis=1, keepdims=True)
-    k = k / np.linalg.norm(k, axis=1, keepdims=True)
-    sims = q @ k.T
+    sims = cosine_matrix(q, k)
     own = np.diag(sims)
     rivals = np.where(np.eye(len(q), dtype=bool), -np.inf, sims).max(axis=1)
     return (own > rivals).astype(float)
-
-
-def mean_pairwise_cosine(vectors: np.ndarray) -> float:
-    """Mean cosine over all pairs of distinct rows: near 0 for directions spread evenly
-    (isotropic), near 1 when every vector points the same way (a narrow cone)."""
-    u = np.asarray(vectors, dtype=np.float64)
-    if u.ndim != 2 or len(u) < 2:
-        raise ValueError(f"mean_pairwise_cosine takes (n, H) with n >= 2; got {u.shape}.")
-    u = u / np.linalg.norm(u, axis=1, keepdims=True)
-    total = u.sum(axis=0)
-    return float((total @ total - len(u)) / (len(u) * (len(u) - 1)))
 
 
 def _model_retrieval(model: InBatchNegatives, tokenizer, synsets, batch_size: int = 128):

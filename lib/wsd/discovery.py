@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..core.similarity import unit_vectors
 from .vectors import use_vectors
 
 
@@ -53,8 +54,7 @@ def cluster_uses(X, k_max: int = 6, k_min: int = 2) -> Clustering:
     from sklearn.cluster import AgglomerativeClustering
     from sklearn.metrics import silhouette_score
 
-    X = np.asarray(X, dtype=np.float64)
-    X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+    X = unit_vectors(X)
     n = len(X)
     if n < 3:
         raise ValueError(f"Need at least 3 uses to choose a number of clusters (got {n}).")
@@ -131,8 +131,7 @@ def cluster_figure(sentences, senses, X, clustering: Clustering, *, title: str =
     from sklearn.decomposition import PCA
     from sklearn.metrics import adjusted_rand_score
 
-    X = np.asarray(X, dtype=np.float64)
-    X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+    X = unit_vectors(X)
     P = PCA(n_components=2, random_state=0).fit_transform(X)
     senses = np.asarray(list(senses))
     fig, ax = plt.subplots(figsize=(5.2, 3.6), dpi=80)

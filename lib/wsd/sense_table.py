@@ -39,6 +39,7 @@ import numpy as np
 
 from ..core.defaults import DEFAULT_MODEL
 from ..core.errors import EmptyInputError, UnknownWordError
+from ..core.similarity import unit_vectors
 from ..core.words import find_word
 from . import lemmas
 from .caching import (
@@ -54,7 +55,6 @@ from .word_model import (
     DEFAULT_TEMPERATURE,
     SensePrediction,
     fit_word,
-    unit,
     word_predictions,
 )
 
@@ -235,7 +235,7 @@ class QuickWSD:
         lemma = self.table.lemma_of(word)
         if lemma not in self._models:
             X, labels, glosses = self.table.word(lemma)
-            self._models[lemma] = (fit_word(unit(X), np.asarray(labels)), glosses)
+            self._models[lemma] = (fit_word(unit_vectors(X), np.asarray(labels)), glosses)
         model, glosses = self._models[lemma]
         import torch
 
@@ -247,7 +247,7 @@ class QuickWSD:
         encoder = self.encoder if self.encoder is not None else load_encoder(runtime="torchscript")
         x = use_vectors([sentence], [word.strip()], [occurrence], layers=self.table.meta["layers"],
                         pieces=self.table.meta["pieces"], encoder=encoder, cache=False)
-        [pred] = word_predictions(model, unit(x), lemma, sentences=[sentence],
+        [pred] = word_predictions(model, unit_vectors(x), lemma, sentences=[sentence],
                                   words=[word.strip()], temperature=DEFAULT_TEMPERATURE,
                                   glosses=glosses,
                                   unknown_threshold=self.table.meta["unknown_threshold"])

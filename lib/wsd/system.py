@@ -63,6 +63,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ..core.errors import EmptyInputError, UnknownWordError
+from ..core.similarity import unit_vectors
 from ..core.words import find_word
 from .lemmas import EMPTY_WORD
 from .vectors import FEATURES, use_vectors
@@ -71,7 +72,6 @@ from .word_model import (
     SensePrediction,
     WordModel,
     fit_word,
-    unit,
     word_predictions,
 )
 
@@ -356,7 +356,7 @@ class WSDSystem(ClassifierMixin, BaseEstimator):
                                               self._same_but, layers=(self.layers,),
                                               pieces=(self.pieces,)))
         self._start_fitting()
-        X = unit(X) if self._option("unit") else np.asarray(X, dtype=np.float64)
+        X = unit_vectors(X) if self._option("unit") else np.asarray(X, dtype=np.float64)
         lemmas = np.asarray(list(lemmas))
         senses = np.asarray([str(s) for s in senses])
         if not (len(X) == len(lemmas) == len(senses)) or len(X) == 0:
@@ -458,7 +458,7 @@ class WSDSystem(ClassifierMixin, BaseEstimator):
         return self._predict_vectors(X, keys, sentences, words)
 
     def _predict_vectors(self, X, keys, sentences=None, words=None) -> list[SensePrediction]:
-        X = unit(X) if self._option("unit") else np.asarray(X, dtype=np.float64)
+        X = unit_vectors(X) if self._option("unit") else np.asarray(X, dtype=np.float64)
         keys = list(keys)
         sentences = sentences or [""] * len(keys)
         words = words or keys

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..core.similarity import unit_vectors
 from .vectors import use_vectors
 
 TEST_PERCENT = 30
@@ -109,9 +110,7 @@ class WiCResult:
 def _pair_cosines(pairs: pd.DataFrame, **options) -> np.ndarray:
     A = use_vectors(list(pairs.sentence_a), list(pairs.word_a), **options)
     B = use_vectors(list(pairs.sentence_b), list(pairs.word_b), **options)
-    A = A / np.maximum(np.linalg.norm(A, axis=1, keepdims=True), 1e-12)
-    B = B / np.maximum(np.linalg.norm(B, axis=1, keepdims=True), 1e-12)
-    return (A * B).sum(axis=1)
+    return (unit_vectors(A) * unit_vectors(B)).sum(axis=1)
 
 
 def best_accuracy_threshold(scores: np.ndarray, labels: np.ndarray) -> float:

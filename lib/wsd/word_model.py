@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ..core.similarity import unit_vectors
 from .centroid import NearestSenseCentroid, _predict
 
 #: Softmax temperature that turns centroid cosines into confidences (``WSDSystem``'s default).
@@ -86,11 +87,6 @@ class WordModel:
     centered: NearestSenseCentroid | None = None   # centroids relative to ``mean``
 
 
-def unit(X: np.ndarray) -> np.ndarray:
-    """Rows scaled to length 1 (float64; a zero row stays zero)."""
-    X = np.asarray(X, dtype=np.float64)
-    return X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
-
 
 def fit_word(X: np.ndarray, senses: np.ndarray) -> WordModel:
     """Fit one word's senses on its training vectors ``X`` (n, d) labelled ``senses`` (n)."""
@@ -99,7 +95,7 @@ def fit_word(X: np.ndarray, senses: np.ndarray) -> WordModel:
     model = WordModel(list(centroid.senses_), centroid, None, len(senses))
     if len(senses) >= 2:
         model.mean = X.mean(axis=0)
-        model.centered = NearestSenseCentroid().fit(unit(X - model.mean), senses)
+        model.centered = NearestSenseCentroid().fit(unit_vectors(X - model.mean), senses)
     return model
 
 
@@ -134,7 +130,7 @@ def word_predictions(model: WordModel, X: np.ndarray, lemma: str, *,
     best = [_predict(row, model.centroid.senses_, rng=rng)
             for row in (cos if method == "centroid" else probs)]
     if model.centered is not None:
-        sims = model.centered.scores(unit(X - model.mean)).max(axis=1)
+        sims = model.centered.scores(unit_vectors(X - model.mean)).max(axis=1)
     else:
         sims = np.ones(m)
     out = []
