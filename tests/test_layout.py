@@ -205,3 +205,14 @@ def test_a_command_has_one_entry_point():
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("ctxembed"):
                 assert "main" not in {a.name for a in node.names}, \
                     f"{path.name} forwards to {node.module}.main: call that command instead"
+
+
+def test_vectors_are_scaled_to_unit_length_in_one_place():
+    """``core.similarity.unit_vectors`` is the one row normaliser (one rule for a zero row)."""
+    home = LIB / "core" / "similarity.py"
+    for path in sorted(LIB.rglob("*.py")):
+        if path == home:
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            assert not ("linalg.norm(" in line and "keepdims=True" in line), \
+                f"{path.relative_to(ROOT)}:{number} scales vectors itself: use unit_vectors"

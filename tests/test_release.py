@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ctxembed.viz.site import build_stamp
+from ctxembed_site import build_stamp
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))

@@ -42,7 +42,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from ctxembed.viz.site import first_view_html
+from ctxembed_site import first_view_html
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 from site_server import CHROMIUM, CHROMIUM_ARGS, serve_folder

@@ -38,7 +38,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ctxembed.viz.site import BOOK_PDF, PDF_FOLDER, VIEW_REF, pdf_file_name
+from ctxembed_site import BOOK_PDF, PDF_FOLDER, VIEW_REF, pdf_file_name
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import site_server
@@ -255,7 +255,7 @@ def page_weight(page: Path) -> int:
     """Bytes of the page's HTML plus the images it shows, every view of its explorers included.
 
     The explorers' views are files of ``_images/views/`` named in the widget state (the site
-    moves them out of the page, see ``ctxembed.viz.site``): all of them count, although a
+    moves them out of the page, see ``_ext/ctxembed_site.py``): all of them count, although a
     browser fetches only those shown.
     """
     text = page.read_text(encoding="utf-8")
@@ -281,13 +281,13 @@ def test_explorer_views_are_files_loaded_lazily_not_data_in_the_page():
     assert not inline, f"{len(inline)} explorer view(s) still embedded as data: {sorted(set(inline))}"
     assert not missing, f"explorer views not found: {missing[:5]}"
     assert any(VIEW_REF.search(p.read_text(encoding="utf-8")) for p in content_pages()), \
-        "no page has an explorer view file: is ctxembed.viz.site listed in _config.yml?"
+        "no page has an explorer view file: is ctxembed_site listed in _config.yml?"
 
 
 def test_explorer_still_is_the_view_each_stack_selects():
     import json
 
-    from ctxembed.viz.site import add_explorer_stills
+    from ctxembed_site import add_explorer_stills
 
     def html(n):
         return f'<img src="v{n}.webp" alt="view {n}">'
@@ -315,7 +315,7 @@ def test_explorer_still_is_the_view_each_stack_selects():
 
 
 def test_figures_load_lazily_but_icons_and_widget_state_are_untouched():
-    from ctxembed.viz.site import lazy_figure_images
+    from ctxembed_site import lazy_figure_images
 
     page = ('<img src="../_images/a.png" alt="x"><img src="../_static/images/logo_colab.png">'
             '<script>{"v": "<img src=\\"../_images/b.png\\""}</script>'
@@ -556,7 +556,7 @@ def _prev_next(page: Path) -> tuple[str | None, str | None]:
 @pytest.mark.book
 def test_previous_next_follow_chapter_then_its_exercise_then_solutions():
     _need()
-    from ctxembed.viz.site import reading_path
+    from ctxembed_site import reading_path
 
     toc = yaml.safe_load((REPO / "_toc.yml").read_text())
     order = [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
@@ -666,6 +666,9 @@ def test_repository_setting_comes_from_the_environment(tmp_path, monkeypatch):
     forked = sp.profile_config(config, "someone/course-fork")
     assert forked["repository"]["url"] == "https://github.com/someone/course-fork"
     assert forked["repository"]["branch"] == config["repository"]["branch"]
+    # the copy is written under _build/: the site's extension folder must still be found
+    (folder,) = forked["sphinx"]["local_extensions"].values()
+    assert Path(folder).is_absolute() and (Path(folder) / "ctxembed_site.py").is_file()
     with pytest.raises(SystemExit, match="owner/name"):
         sp.profile_config(config, "not a repository")
     monkeypatch.setenv("CTXEMBED_REPOSITORY", "someone/course-fork")
@@ -683,7 +686,7 @@ def test_anchor_check_finds_a_missing_anchor(tmp_path):
 
 
 def test_icon_script_is_replaced_by_the_stylesheet():
-    from ctxembed.viz.site import use_fontawesome_css
+    from ctxembed_site import use_fontawesome_css
 
     page = ('<link rel="preload" as="script" href="../_static/scripts/fontawesome.js?digest=1" />\n'
             '  <script defer src="../_static/scripts/fontawesome.js?digest=1"></script>\n<p>x</p>')
@@ -698,7 +701,7 @@ def test_explorer_views_move_to_files_named_by_content(tmp_path):
     import base64
     import json
 
-    from ctxembed.viz.site import externalise_view_images
+    from ctxembed_site import externalise_view_images
 
     webp = b"RIFF\x00\x00\x00\x00WEBPVP8L-view"
     img = f'<img src="data:image/webp;base64,{base64.b64encode(webp).decode()}" alt="Heat map of 3 rows">'
@@ -721,7 +724,7 @@ def test_explorer_views_move_to_files_named_by_content(tmp_path):
 # A phone's first screen: no blocking scripts, icons cut to the ones shown
 # --------------------------------------------------------------------------- #
 def test_head_scripts_wait_for_the_page_except_the_options_inline_scripts_read():
-    from ctxembed.viz.site import defer_head_scripts
+    from ctxembed_site import defer_head_scripts
 
     page = ('<head><script src="../_static/documentation_options.js?v=1"></script>'
             '<script src="../_static/doctools.js?v=2"></script>'
@@ -740,7 +743,7 @@ def test_head_scripts_wait_for_the_page_except_the_options_inline_scripts_read()
 
 
 def test_widget_state_moves_after_the_content():
-    from ctxembed.viz.site import widget_state_after_content
+    from ctxembed_site import widget_state_after_content
 
     state = '<script type="application/vnd.jupyter.widget-state+json">{"state": {}}</script>'
     page = f"<head><title>t</title>{state}</head><body><p>text</p></body>"
@@ -750,7 +753,7 @@ def test_widget_state_moves_after_the_content():
 
 
 def test_icon_stylesheet_keeps_the_shown_icons_and_everything_else():
-    from ctxembed.viz.site import css_rules, icon_stylesheet
+    from ctxembed_site import css_rules, icon_stylesheet
 
     css = ('/*! licence */.fa{font-weight:900}.fa-house:before{content:"\\f015"}'
            '.fa-a:before,.fa-b:before{content:"\\e001"}.fa-zero:before{content:"\\30 "}'
@@ -778,7 +781,7 @@ def test_every_icon_a_page_shows_is_in_the_sites_cut_down_font():
     every page has its rule in the stylesheet and its glyph in the font of its style."""
     from fontTools.ttLib import TTFont
 
-    from ctxembed.viz.site import FONTAWESOME_CSS, _css_characters, css_rules
+    from ctxembed_site import FONTAWESOME_CSS, _css_characters, css_rules
 
     _need()
     folder = SITE / Path(FONTAWESOME_CSS).parent.parent

@@ -16,8 +16,7 @@ export PATH="$PWD/$VENV/bin:$PATH"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 export PYDEVD_DISABLE_FILE_VALIDATION=1
 mkdir -p _build
-# lib/viz/site.py is left out: it is the book's Sphinx extension and runs in Sphinx, never in a notebook.
-libhash=$(find lib \( -name '*.py' -o -name '*.tsv' -o -name '*.pt' -o -name '*.safetensors' \) -not -path lib/viz/site.py \
+libhash=$(find lib \( -name '*.py' -o -name '*.tsv' -o -name '*.pt' -o -name '*.safetensors' \) \
           | sort | xargs cat pyproject.toml | sha256sum | cut -c1-16)
 if [ "$(cat _build/.lib-hash 2>/dev/null || true)" != "$libhash" ]; then
   echo "[build] lib/ changed: clearing the execution cache and re-reading every page"

@@ -27,9 +27,10 @@ from pathlib import Path
 import yaml
 from pypdf import PdfReader, PdfWriter
 
-from ctxembed.viz.site import BOOK_PDF, PDF_FOLDER, pdf_file_name
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "_ext"))      # the site's Sphinx extension names the PDF's files
+from ctxembed_site import BOOK_PDF, PDF_FOLDER, pdf_file_name
+
 sys.path.insert(0, str(ROOT / "tools"))
 from site_server import CHROMIUM, CHROMIUM_ARGS, serve_folder
 

@@ -69,6 +69,13 @@ def profile_config(config: dict, repository: str | None) -> dict | None:
         raise SystemExit(f"CTXEMBED_REPOSITORY must look like owner/name, not {repository!r}")
     config = dict(config)
     config["repository"] = dict(config.get("repository") or {}, url=f"https://github.com/{repository}")
+    # jupyter-book resolves a local extension's folder from the config file's own folder, and
+    # this copy is written elsewhere: name the folders absolutely
+    sphinx = dict(config.get("sphinx") or {})
+    if sphinx.get("local_extensions"):
+        sphinx["local_extensions"] = {name: str((ROOT / folder).resolve())
+                                      for name, folder in sphinx["local_extensions"].items()}
+        config["sphinx"] = sphinx
     return config
 
 

@@ -5,7 +5,4 @@
                                   (views precomputed and switched in the page)
 - :mod:`~ctxembed.viz.alt`        alt text generated from what a figure shows; in a notebook,
                                   every figure displayed carries it (``import ctxembed`` sets it up)
-- :mod:`~ctxembed.viz.site`       the book's Sphinx extension: figures' alt text on the page,
-                                  page descriptions, the landing page's chapter table, the
-                                  previous/next reading path
 """

@@ -1,6 +1,7 @@
 """Sphinx extension for the course site: figures' alt text, page descriptions, chapter list, reading path.
 
-Listed in ``_config.yml`` (``sphinx.extra_extensions: [ctxembed.viz.site]``). It
+Listed in ``_config.yml`` (``sphinx.local_extensions: {ctxembed_site: _ext}``): it belongs to
+the site's build, not to the course library students install. It
 
 - gives every figure of an executed notebook the alt text the figure was drawn with
   (:mod:`ctxembed.viz.alt` writes it into the PNG's ``Description`` chunk; this copies it into
@@ -77,7 +78,7 @@ def _image_path(app, node, docname: str) -> Path | None:
 def _fill_alt_text(app, doctree) -> None:
     from sphinx.util import logging
 
-    from .alt import png_description
+    from ctxembed.viz.alt import png_description
 
     log = logging.getLogger(__name__)
     docname = app.env.docname
