@@ -243,3 +243,24 @@ def test_a_short_seeded_run_lowers_the_loss_and_repeats_exactly():
         losses.append(log.losses)
     assert losses[0] == pytest.approx(losses[1], abs=1e-5)
     assert losses[0][-1] < losses[0][0]
+
+
+def test_every_task_has_its_settings_in_one_task_record():
+    """Chapter 4's tasks keep head, metric, sizes, schedule and learning rates in one Task each,
+    and the shipped record was trained the ways and at the rates those settings name."""
+    from ctxembed.finetune.heads import HEADS
+    from ctxembed.finetune.tasks import TASKS, load_record, task_settings
+
+    record = load_record()
+    for name, task in TASKS.items():
+        assert task.head in HEADS and task.metric in ("accuracy", "f1")
+        assert set(task.sizes) == {"train", "dev", "test"}
+        for way, rates in task.lrs.items():
+            assert rates["lr"] in rates["grid"], (name, way)   # a single run uses a grid value
+            assert record[name][way]["lr"] in rates["grid"], (name, way)
+        assert set(task.ways) == set(task.lrs)
+        assert task.plan == {"epochs": task.epochs, "batch_size": task.batch_size,
+                             "eval_every": task.eval_every}
+    assert TASKS["pos"].labels() == UNIVERSAL_TAGS and TASKS["qa"].labels() is None
+    with pytest.raises(ValueError, match="choose one of"):
+        task_settings("ner")

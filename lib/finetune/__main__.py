@@ -21,20 +21,20 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .tasks import ARTEFACTS, HEAD_KIND, SEEDS, main_train
+from .tasks import ARTEFACTS, SEEDS, TASKS, main_train
 
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="python -m ctxembed.finetune")
     p.add_argument("command", choices=["train", "contrastive", "prepare"])
-    p.add_argument("--task", default="all", choices=["all", *HEAD_KIND])
+    p.add_argument("--task", default="all", choices=["all", *TASKS])
     p.add_argument("--threads", type=int, default=None,
                    help="torch threads (default: 1 for train, 2 for contrastive)")
     p.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS),
                    help="training seeds (default: 0 1 2); the first one chooses the learning rate")
     p.add_argument("--lrs", type=float, nargs="+", default=None,
                    help="learning rates to choose from on dev, for every way asked (default: "
-                        "each way's grid in ctxembed.finetune.tasks.LR_GRID)")
+                        "each way's grid in ctxembed.finetune.tasks.TASKS)")
     p.add_argument("--ways", nargs="*", choices=["frozen", "lora", "full", "feature", "curve"],
                    help="only these ways (default: all); 'feature' is QA's two-layer head on frozen "
                         "states; 'curve' is sentiment's runs on fewer examples; runs of "
@@ -63,7 +63,7 @@ def main(argv=None) -> None:
                                      threads=args.threads or 2, out=args.out,
                                      n_dev=n_eval, n_test=n_eval)
         return
-    tasks = list(HEAD_KIND) if args.task == "all" else [args.task]
+    tasks = list(TASKS) if args.task == "all" else [args.task]
     if len(set(args.seeds)) != len(args.seeds):
         p.error("--seeds must be distinct")
     if args.lrs and min(args.lrs) <= 0:

@@ -276,7 +276,7 @@ def compare_four_ways(task: str, data: Mapping, record: Mapping) -> dict:
                                                                model.base_model)
     tok, model = tasks.load_trained(task, "lora")
     lora = tasks.evaluate(task, model, tok, test)
-    key = "f1" if task == "qa" else "accuracy"
+    key = tasks.task_settings(task).metric
     checks = [("lora", lora)] + ([("frozen", frozen), ("feature", feature)] if task == "qa" else [])
     for way, got in checks:
         if abs(got[key] - rec[way]["test"][key]) > 0.2:
@@ -312,7 +312,7 @@ def compare_four_ways(task: str, data: Mapping, record: Mapping) -> dict:
     for name, result in rows.items():
         if scores[name] is not None:
             result["interval"] = score_interval(task, scores[name], test)
-    label = "test F1 (%)" if task == "qa" else "test accuracy (%)"
+    label = {"f1": "test F1 (%)", "accuracy": "test accuracy (%)"}[key]
     table = four_way_table({k: {"metric": v[key], **v} for k, v in rows.items()}, label)
     if task == "qa":
         table.insert(0, "test exact match (%)", [v["exact_match"] for v in rows.values()])

@@ -30,6 +30,7 @@ import re
 import time
 import warnings
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -43,58 +44,91 @@ from .training import TrainConfig, frozen_batches, predict, train
 
 ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
 RECORD = ARTEFACTS / "record.json"
-HEAD_KIND = {"sentiment": "sequence", "pos": "token", "qa": "qa"}
-SIZES = {"sentiment": {"train": 7072, "dev": 300, "test": 1000},   # every training sentence
-         "pos": {"train": 1500, "dev": 100, "test": 500},
-         "qa": {"train": 4000, "dev": 150, "test": 400}}
-# the training command's schedule: one epoch, batches of 16, about eight dev evaluations
-PLAN = {"sentiment": {"epochs": 1.0, "batch_size": 16, "eval_every": 55},
-        "pos": {"epochs": 1.0, "batch_size": 16, "eval_every": 12},
-        "qa": {"epochs": 1.0, "batch_size": 16, "eval_every": 40}}
+
+
+@dataclass(frozen=True)
+class Task:
+    """One of chapter 4's tasks: every setting the library and the training command use.
+
+    ``lrs`` holds, for each way the training command trains, the default learning rate of a
+    single run (``lr``, a usual value for small data) and the grid the command chooses from
+    on dev with the first seed (``grid``).
+    """
+
+    name: str
+    head: str                  # the transformers head (:data:`ctxembed.finetune.heads.HEADS`)
+    metric: str                # the headline metric: "accuracy" or "f1"
+    sizes: dict                # train / dev / test examples
+    eval_every: int            # steps between dev evaluations: about eight per epoch
+    lrs: dict                  # {way: {"lr": default, "grid": (rates chosen on dev)}}
+    epochs: float = 1.0        # the training command's schedule
+    batch_size: int = 16
+
+    @property
+    def plan(self) -> dict:
+        """The training command's schedule, as :func:`train_way` takes it."""
+        return {"epochs": self.epochs, "batch_size": self.batch_size, "eval_every": self.eval_every}
+
+    @property
+    def ways(self) -> tuple[str, ...]:
+        """The ways the training command trains, in the order it trains them."""
+        return tuple(w for w in ("frozen", "lora", "full") if w in self.lrs)
+
+    def labels(self):
+        """The label names of the task's head (None for QA's start/end head)."""
+        if self.name == "sentiment":
+            from ..data.sentiment import LABELS
+            return LABELS
+        if self.name == "pos":
+            from ..data.brown_pos import UNIVERSAL_TAGS
+            return UNIVERSAL_TAGS
+        return None
+
+
+TASKS = {task.name: task for task in (
+    Task("sentiment", head="sequence", metric="accuracy",
+         sizes={"train": 7072, "dev": 300, "test": 1000}, eval_every=55,   # every training sentence
+         lrs={"lora": {"lr": 2e-3, "grid": (1e-3, 2e-3, 5e-3)},
+              "full": {"lr": 1e-4, "grid": (5e-5, 1e-4, 2e-4)}}),
+    Task("pos", head="token", metric="accuracy",
+         sizes={"train": 1500, "dev": 100, "test": 500}, eval_every=12,
+         lrs={"lora": {"lr": 3e-3, "grid": (1e-3, 3e-3, 1e-2)},
+              "full": {"lr": 1e-4, "grid": (5e-5, 1e-4, 2e-4)}}),
+    Task("qa", head="qa", metric="f1",
+         sizes={"train": 4000, "dev": 150, "test": 400}, eval_every=40,
+         lrs={"frozen": {"lr": 1e-2, "grid": (3e-3, 1e-2, 3e-2)},
+              "lora": {"lr": 2e-3, "grid": (1e-3, 2e-3, 5e-3)},
+              "full": {"lr": 1e-4, "grid": (5e-5, 1e-4, 2e-4)}}),
+)}
 # training-set sizes of the extra sentiment runs (fine-tuning against the amount of data)
 DATA_CURVE_SIZES = (100, 300, 1000, 3000)
 CURVE_MIN_STEPS = 150   # every size of the data curve trains for at least this many steps
-# the default learning rate of a single run (usual values for small data); the training command
-# chooses among LR_GRID on dev instead
-RECIPES = {
-    "sentiment": {"full": {"lr": 1e-4}, "lora": {"lr": 2e-3}, "frozen": None},
-    "pos": {"full": {"lr": 1e-4}, "lora": {"lr": 3e-3}, "frozen": None},
-    "qa": {"full": {"lr": 1e-4}, "lora": {"lr": 2e-3}, "frozen": {"lr": 1e-2}},
-}
-
-
-# each trained way's learning rates, tried with seed 0; the one with the best dev score is kept
-LR_GRID = {
-    "sentiment": {"full": (5e-5, 1e-4, 2e-4), "lora": (1e-3, 2e-3, 5e-3)},
-    "pos": {"full": (5e-5, 1e-4, 2e-4), "lora": (1e-3, 3e-3, 1e-2)},
-    "qa": {"full": (5e-5, 1e-4, 2e-4), "lora": (1e-3, 2e-3, 5e-3), "frozen": (3e-3, 1e-2, 3e-2)},
-}
 SEEDS = (0, 1, 2)      # every trained cell of chapter 4's tables: the first seed picks the rate
 
 
-def labels_of(task: str):
-    from ..data.brown_pos import UNIVERSAL_TAGS
-    from ..data.sentiment import LABELS
-    return {"sentiment": LABELS, "pos": UNIVERSAL_TAGS, "qa": None}[task]
+def task_settings(task: str) -> Task:
+    """The :class:`Task` called ``task``; an unknown name says which there are."""
+    try:
+        return TASKS[task]
+    except KeyError:
+        raise ValueError(f"Unknown task {task!r}: choose one of {sorted(TASKS)}.") from None
 
 
 def task_data(task: str, seed: int = 0, sizes: dict[str, int] | None = None) -> dict[str, list]:
-    """The fixed train/dev/test examples of ``task`` (sizes in :data:`SIZES`).
+    """The fixed train/dev/test examples of ``task`` (sizes in its :class:`Task`).
 
     ``sizes`` (e.g. ``{"train": 32}``) takes fewer examples, the first ones of each split.
     """
-    n = {**SIZES[task], **(sizes or {})}
+    n = {**task_settings(task).sizes, **(sizes or {})}
     if task == "sentiment":
         from ..data.sentiment import movie_review_splits
         full = movie_review_splits(seed)
     elif task == "pos":
         from ..data.brown_pos import brown_pos_splits
         full = brown_pos_splits(seed)
-    elif task == "qa":
+    else:
         from ..data.squad import squad_splits
         full = squad_splits(seed, n_train=n["train"], n_dev=n["dev"], n_test=n["test"])
-    else:
-        raise ValueError(f"Unknown task {task!r}: choose one of {sorted(HEAD_KIND)}.")
     return {k: v[:n[k]] for k, v in full.items()}
 
 
@@ -108,7 +142,7 @@ def features(task: str, tokenizer, examples) -> tuple[list[dict], list | None]:
                 for ids, tt, am, e in zip(enc["input_ids"], enc["token_type_ids"],
                                           enc["attention_mask"], examples)], None
     if task == "pos":
-        label2id = {t: i for i, t in enumerate(labels_of("pos"))}
+        label2id = {t: i for i, t in enumerate(TASKS["pos"].labels())}
         feats = [encode_tagged(tokenizer, e.words, e.tags, label2id) for e in examples]
         return feats, [f.pop("word_ids") for f in feats]
     return prepare_qa_features(tokenizer, examples, **QA_WINDOW)
@@ -117,7 +151,8 @@ def features(task: str, tokenizer, examples) -> tuple[list[dict], list | None]:
 def collator(task: str, tokenizer, pad_to: int | None = None):
     """Dynamic padding (``pad_to=None``) or padding to a fixed length, with transformers' collators."""
     kw = {"padding": "max_length", "max_length": pad_to} if pad_to else {}
-    cls = DataCollatorForTokenClassification if task == "pos" else DataCollatorWithPadding
+    token = task_settings(task).head == "token"
+    cls = DataCollatorForTokenClassification if token else DataCollatorWithPadding
     return cls(tokenizer, return_tensors="pt", **kw)
 
 
@@ -133,7 +168,7 @@ def evaluate(task: str, model, tokenizer, examples, batch_size: int = 64) -> dic
         return {"accuracy": 100 * float(np.mean(pred == [e.label for e in examples])), "pred": pred,
                 "prob_positive": prob}
     if task == "pos":
-        tags = labels_of("pos")
+        tags = TASKS["pos"].labels()
         pred = [[tags[i] for i in word_predictions(o["logits"], w)] for o, w in zip(outs, meta)]
         gold = [t for e in examples for t in e.tags]
         flat = [t for p in pred for t in p]
@@ -180,7 +215,7 @@ def decode_scores(text: str) -> np.ndarray:
 
 def headline(task: str, metrics: dict) -> float:
     """The one number the table shows: accuracy, or F1 for QA."""
-    return metrics["f1" if task == "qa" else "accuracy"]
+    return metrics[task_settings(task).metric]
 
 
 # ----------------------------------------------------------------------------- LoRA
@@ -247,7 +282,8 @@ def save_small(model, task: str, way: str, folder: Path = ARTEFACTS) -> Path:
 
 def build_model(task: str, way: str, seed: int = 0):
     """A fresh model set up for ``way`` ("full", "lora", "frozen") before training."""
-    tokenizer, model = load_task_model(HEAD_KIND[task], labels=labels_of(task), seed=seed)
+    settings = task_settings(task)
+    tokenizer, model = load_task_model(settings.head, labels=settings.labels(), seed=seed)
     if way == "lora":
         model = add_lora(model, task)
     elif way == "frozen":
@@ -278,7 +314,7 @@ def task_artefacts(folder: Path = ARTEFACTS) -> list[str]:
     ones ``record.json`` describes. Section 10's contrastive adapters, also kept there, have
     a record of their own (:mod:`ctxembed.finetune.contrastive`)."""
     return sorted(p.name for p in Path(folder).glob("*.safetensors")
-                  if p.name.split("-")[0] in HEAD_KIND)
+                  if p.name.split("-")[0] in TASKS)
 
 
 def load_record(folder: Path = ARTEFACTS) -> dict:
@@ -444,9 +480,9 @@ def train_way(task: str, way: str, data: dict, *, epochs: float = 1.0, batch_siz
     rows = data["train"][:n_train] if n_train else data["train"]
     feats, _ = features(task, tokenizer, rows)
     dev = data["dev"]
-    recipe = {**RECIPES[task][way], **({"lr": lr} if lr is not None else {})}
+    lr = task_settings(task).lrs[way]["lr"] if lr is None else lr
     cfg = TrainConfig(epochs=epochs, max_steps=max_steps, batch_size=batch_size, seed=seed, log_every=5,
-                      eval_every=eval_every, progress=progress, **recipe)
+                      eval_every=eval_every, progress=progress, lr=lr)
 
     def on_dev(m):
         r = evaluate(task, m, tokenizer, dev)
@@ -483,7 +519,7 @@ def main_train(tasks, threads: int = 1, seeds=SEEDS, ways=None, out: Path = ARTE
                n_eval: int | None = None, lrs: dict | None = None) -> dict:
     """Train ``tasks`` the ways asked and write artefacts and the record into ``out``.
 
-    For each trained way: one run per learning rate of :data:`LR_GRID` (or ``lrs``, a
+    For each trained way: one run per learning rate of its task's grid (:class:`Task`, or ``lrs``, a
     ``{way: rates}`` dict) with the first seed; the rate with the best **dev** score is
     chosen (:func:`ctxembed.evaluation.select_then_seeds`; test scores play no part), its model is
     the shipped artefact and the way's main entry; the other ``seeds`` are trained at that
@@ -504,16 +540,16 @@ def main_train(tasks, threads: int = 1, seeds=SEEDS, ways=None, out: Path = ARTE
     record = {}
     for task in tasks:
         data = task_data(task, 0, sizes)
-        todo = [w for w in ("frozen", "lora", "full") if RECIPES[task][w] is not None
-                and (not ways or w in ways)]
+        settings = task_settings(task)
+        todo = [w for w in settings.ways if not ways or w in ways]
         for way in todo:
             t = time.perf_counter()
-            grid = tuple((lrs or {}).get(way) or LR_GRID[task][way])
+            grid = tuple((lrs or {}).get(way) or settings.lrs[way]["grid"])
 
-            def run(lr, seed, task=task, way=way, data=data):
+            def run(lr, seed, task=task, way=way, data=data, settings=settings):
                 print(f"[train] {task} / {way}, lr {lr:g}, seed {seed}", flush=True)
                 return train_way(task, way, data, seed=seed, max_steps=max_steps, lr=lr,
-                                 progress=False, **PLAN[task])
+                                 progress=False, **settings.plan)
 
             chosen_runs = select_then_seeds(grid, seeds, run,
                                             lambda r, task=task: headline(task, r[2]["dev"]))
@@ -627,7 +663,7 @@ def data_curve(task: str, data: dict, sizes=DATA_CURVE_SIZES, ways=("lora", "ful
                max_steps: int | None = None) -> dict:
     """Test metric of fine-tuning on the first ``n`` training examples, for each ``n``.
 
-    Every size gets the same schedule (:data:`PLAN`'s batch size) and **at least**
+    Every size gets the same schedule (the task's batch size) and **at least**
     ``min_steps`` optimiser steps (more epochs for small ``n``; one epoch once that is longer),
     so that a small training set is not also a short training run. Each size and way is
     trained with every seed, at the way's learning rate ``lrs[way]`` (the one chosen on dev
@@ -639,10 +675,10 @@ def data_curve(task: str, data: dict, sizes=DATA_CURVE_SIZES, ways=("lora", "ful
         ``{way: {"lr", "min_steps", "runs": [{"n", "seed", "steps", "test", "test_scores",
         "dev", "seconds"}, ...]}}``, ``test`` and ``dev`` being the headline metric (%).
     """
-    plan = {**PLAN[task], "eval_every": None}     # dev only at the end of each run
+    plan = {**task_settings(task).plan, "eval_every": None}     # dev only at the end of each run
     out = {}
     for way in ways:
-        lr = (lrs or {}).get(way) or RECIPES[task][way]["lr"]
+        lr = (lrs or {}).get(way) or task_settings(task).lrs[way]["lr"]
         runs = []
         for n in sizes:
             per_epoch = math.ceil(min(n, len(data["train"])) / plan["batch_size"])
