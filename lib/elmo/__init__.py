@@ -1,12 +1,15 @@
 """A small ELMo the course trains itself (chapter 2).
 
-- :mod:`~ctxembed.elmo.model`     the biLM (forward and backward LSTM LMs), scalar mix, training
-                                  loop, checkpoint, per-layer word vectors (re-exported here)
-- :mod:`~ctxembed.elmo.training`  the seeded command behind the shipped checkpoint
-                                  (``python -m ctxembed.elmo train``)
-- :mod:`~ctxembed.elmo.ngram`     unigram and Kneser-Ney bigram baselines for perplexity
-- :mod:`~ctxembed.elmo.probing`   linear probes per layer (part of speech, same sense)
-- :mod:`~ctxembed.elmo.explorer`  the nearest-neighbour explorer of chapter 2
+- :mod:`~ctxembed.elmo.vocab`       the vocabulary, its special tokens, sentences as padded ids
+- :mod:`~ctxembed.elmo.model`       the biLM (forward and backward LSTM LMs) and the scalar mix
+- :mod:`~ctxembed.elmo.training`    length-bucketed batches, the training loop, perplexity, and
+                                    the seeded command behind the shipped checkpoint
+                                    (``python -m ctxembed.elmo train``)
+- :mod:`~ctxembed.elmo.checkpoint`  saving and loading a checkpoint; the shipped one
+- :mod:`~ctxembed.elmo.vectors`     a word's vectors at every layer
+- :mod:`~ctxembed.elmo.ngram`       unigram and Kneser-Ney bigram baselines for perplexity
+- :mod:`~ctxembed.elmo.probing`     linear probes per layer (part of speech, same sense)
+- :mod:`~ctxembed.elmo.explorer`    the nearest-neighbour explorer of chapter 2
 
 Example
 -------
@@ -16,10 +19,13 @@ Example
 (3, 512)
 """
 
-from .model import (
+from .checkpoint import DEFAULT_CHECKPOINT, load_checkpoint, load_elmo, save_checkpoint
+from .model import BiLM, ELMoConfig, ScalarMix, build_model
+from .training import TrainResult, bucket_batches, perplexity, train
+from .vectors import layer_vectors, sentence_layers, word_layer_vectors
+from .vocab import (
     BOS,
     BOS_ID,
-    DEFAULT_CHECKPOINT,
     EOS,
     EOS_ID,
     PAD,
@@ -27,23 +33,9 @@ from .model import (
     SPECIALS,
     UNK,
     UNK_ID,
-    BiLM,
-    ELMoConfig,
-    ScalarMix,
-    TrainResult,
     Vocab,
-    bucket_batches,
-    build_model,
     collate,
     encode_corpus,
-    layer_vectors,
-    load_checkpoint,
-    load_elmo,
-    perplexity,
-    save_checkpoint,
-    sentence_layers,
-    train,
-    word_layer_vectors,
 )
 
 __all__ = [

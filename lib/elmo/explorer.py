@@ -48,7 +48,7 @@ class Pool:
 
 def build_pool(model, vocab, sentences: Sequence[str], skip_unknown: bool = True) -> Pool:
     """Run ELMo over ``sentences`` and keep every in-vocabulary alphabetic token."""
-    from .model import sentence_layers
+    from .vectors import sentence_layers
 
     words, positions, sids, vecs, toks = [], [], [], [], []
     for k, (tokens, layers) in enumerate(sentence_layers(model, vocab, sentences)):
@@ -110,7 +110,7 @@ def neighbour_explorer(model, vocab, queries: Sequence[tuple[str, str]], pool: P
     import ipywidgets as widgets
 
     from ..viz.explorers import linked_stack
-    from .model import layer_vectors
+    from .vectors import layer_vectors
 
     layer_names = ["layer 0 (token embedding)", "layer 1 (LSTM 1)", "layer 2 (LSTM 2)"]
     pick_sentence = widgets.Dropdown(options=[f"{w}: {s}" for s, w in queries], description="sentence",

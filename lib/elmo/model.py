@@ -22,6 +22,7 @@ This model is word-level (ELMo proper uses a character CNN), with an adaptive so
 
 Example
 -------
+>>> from ctxembed.elmo import layer_vectors, load_elmo
 >>> model, vocab = load_elmo()                       # the shipped checkpoint
 >>> v = layer_vectors(model, vocab, "I sat on the bank of the river", "bank")
 >>> v.shape                                          # (layers, 2 * hidden)
@@ -30,71 +31,15 @@ Example
 
 from __future__ import annotations
 
-import math
-import random
-import time
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from ..data.corpus import tokenize
-
-PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
-SPECIALS = (PAD, UNK, BOS, EOS)
-PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
-DEFAULT_CHECKPOINT = Path(__file__).parent / "elmo_wordnet.pt"
+from .vocab import PAD_ID, Vocab
 
 
-# --------------------------------------------------------------------------- vocabulary
-class Vocab:
-    """Word <-> id mapping with ``<pad>=0, <unk>=1, <bos>=2, <eos>=3``.
-
-    Example
-    -------
-    >>> vocab = Vocab.build([["the", "bank"], ["the", "river"]], max_size=10, min_count=1)
-    >>> vocab.encode(["the", "bank", "zebra"])                # <bos> the bank <unk> <eos>
-    [2, 4, 5, 1, 3]
-    """
-
-    def __init__(self, itos: Sequence[str]):
-        self.itos = list(itos)
-        if tuple(self.itos[:4]) != SPECIALS:
-            raise ValueError(f"the first four entries must be {SPECIALS}")
-        self.stoi = {w: i for i, w in enumerate(self.itos)}
-
-    @classmethod
-    def build(cls, sentences: Iterable[Sequence[str]], max_size: int = 16000,
-              min_count: int = 2) -> Vocab:
-        """The ``max_size - 4`` most frequent words seen at least ``min_count`` times."""
-        counts: Counter = Counter()
-        for s in sentences:
-            counts.update(s)
-        words = [w for w, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-                 if c >= min_count and w not in SPECIALS]
-        return cls(list(SPECIALS) + words[: max_size - len(SPECIALS)])
-
-    def __len__(self) -> int:
-        return len(self.itos)
-
-    def __contains__(self, word: str) -> bool:
-        return word in self.stoi
-
-    def encode(self, tokens: Sequence[str], wrap: bool = True) -> list[int]:
-        """Token ids, with ``<bos>`` and ``<eos>`` around them when ``wrap``."""
-        ids = [self.stoi.get(t, UNK_ID) for t in tokens]
-        return [BOS_ID, *ids, EOS_ID] if wrap else ids
-
-    def decode(self, ids: Iterable[int]) -> list[str]:
-        return [self.itos[i] for i in ids]
-
-
-# --------------------------------------------------------------------------- the model
 @dataclass
 class ELMoConfig:
     """Sizes of :class:`BiLM`. ``cutoffs`` split the vocabulary for the adaptive softmax."""
@@ -230,7 +175,6 @@ class BiLM(nn.Module):
         return torch.stack(out)
 
 
-# --------------------------------------------------------------------------- scalar mix
 class ScalarMix(nn.Module):
     """ELMo's task-specific layer mix: ``E = gamma * sum_j softmax(s)_j * h_j``.
 
@@ -267,275 +211,6 @@ class ScalarMix(nn.Module):
     def forward(self, layers: torch.Tensor) -> torch.Tensor:
         w = self.weights().view(-1, *([1] * (layers.dim() - 1)))
         return self.gamma * (w * layers).sum(0)
-
-
-# --------------------------------------------------------------------------- batching
-def bucket_batches(lengths: Sequence[int], max_tokens: int = 4000, seed: int = 0,
-                   shuffle: bool = True, bucket_width: int = 1) -> list[list[int]]:
-    """Group sentence indices into batches of similar length.
-
-    Sentences are sorted by length (ties broken randomly), cut into batches holding
-    at most ``max_tokens`` tokens *including padding*, and the batch order is shuffled.
-
-    Returns
-    -------
-    list of list of int : indices into ``lengths``; every index appears exactly once.
-
-    Example
-    -------
-    >>> bucket_batches([3, 10, 4, 11], max_tokens=22, shuffle=False)
-    [[0, 2], [1, 3]]
-    """
-    rng = random.Random(seed)
-    keys = [(n // bucket_width, rng.random() if shuffle else 0.0, i) for i, n in enumerate(lengths)]
-    order = [i for _, _, i in sorted(keys)]
-    batches, current, longest = [], [], 0
-    for i in order:
-        n = lengths[i]
-        if current and max(longest, n) * (len(current) + 1) > max_tokens:
-            batches.append(current)
-            current, longest = [], 0
-        current.append(i)
-        longest = max(longest, n)
-    if current:
-        batches.append(current)
-    if shuffle:
-        rng.shuffle(batches)
-    return batches
-
-
-def collate(encoded: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-pad id lists with 0: returns ids (batch, max_len) and lengths (batch,)."""
-    lengths = torch.tensor([len(s) for s in encoded])
-    ids = torch.zeros(len(encoded), int(lengths.max()), dtype=torch.long)
-    for i, s in enumerate(encoded):
-        ids[i, : len(s)] = torch.tensor(s)
-    return ids, lengths
-
-
-def encode_corpus(sentences: Sequence[Sequence[str]], vocab: Vocab, max_len: int = 64) -> list[list[int]]:
-    """Ids with ``<bos>``/``<eos>``, sentences cut to ``max_len`` words."""
-    return [vocab.encode(s[:max_len]) for s in sentences]
-
-
-# --------------------------------------------------------------------------- training
-@dataclass
-class TrainResult:
-    """What :func:`train` did: losses per logged step, tokens, seconds."""
-
-    losses: list[float] = field(default_factory=list)
-    steps: int = 0
-    tokens: int = 0
-    seconds: float = 0.0
-
-    @property
-    def tokens_per_second(self) -> float:
-        return self.tokens / self.seconds if self.seconds else 0.0
-
-
-def train(model: BiLM, encoded: Sequence[Sequence[int]], *, epochs: float = 1.0,
-          max_tokens: int = 4000, lr: float = 2e-3, seed: int = 0, time_budget: float | None = None,
-          clip: float = 1.0, progress: bool = True, log_every: int = 10,
-          max_steps: int | None = None) -> TrainResult:
-    """Train both LMs with Adam on length-bucketed batches.
-
-    Parameters
-    ----------
-    encoded : list of list of int
-        Sentences from :func:`encode_corpus`.
-    epochs : float
-        Passes over the data (fractions allowed).
-    max_tokens : int
-        Tokens per batch, padding included.
-    time_budget : float, optional
-        Stop after this many seconds (the learning rate decays over the budget).
-    max_steps : int, optional
-        Stop after this many batches (the learning rate decays over them).
-
-    Returns
-    -------
-    TrainResult ; ``losses`` holds the running (smoothed) loss every ``log_every`` steps;
-    ``tokens`` counts the predicted targets of both directions / 2
-    (i.e. words + one ``<eos>`` per sentence).
-    """
-    from tqdm.auto import tqdm
-
-    torch.manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    lengths = [len(s) for s in encoded]
-    plan = []
-    for epoch in range(math.ceil(epochs)):
-        batches = bucket_batches(lengths, max_tokens, seed=seed + epoch)
-        if epoch + 1 > epochs:
-            batches = batches[: int(len(batches) * (epochs - epoch))]
-        plan.extend(batches)
-    if max_steps is not None:
-        plan = plan[:max_steps]
-    total_steps = len(plan)
-    warm = max(1, min(100, total_steps // 20))
-    result = TrainResult()
-    model.train()
-    start = time.perf_counter()
-    bar = tqdm(plan, desc="training biLM", disable=not progress, mininterval=2.0)
-    running = None
-    for step, batch in enumerate(bar):
-        # linear warm-up, then linear decay to 10% over the steps or the time budget
-        elapsed = time.perf_counter() - start
-        frac = step / total_steps
-        if time_budget:
-            frac = max(frac, elapsed / time_budget)
-        for group in opt.param_groups:
-            group["lr"] = lr * min((step + 1) / warm, max(0.1, 1.0 - frac))
-        ids, lens = collate([encoded[i] for i in batch])
-        loss = model.loss(ids, lens)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), clip)
-        opt.step()
-        result.tokens += int((lens - 1).sum())
-        running = loss.item() if running is None else 0.95 * running + 0.05 * loss.item()
-        if step % log_every == 0:
-            result.losses.append(running)
-            bar.set_postfix(loss=f"{running:.3f}", ppl=f"{math.exp(running):.0f}")
-        result.steps = step + 1
-        if time_budget is not None and time.perf_counter() - start > time_budget:
-            break
-    result.seconds = time.perf_counter() - start
-    bar.close()
-    model.eval()
-    return result
-
-
-@torch.no_grad()
-def perplexity(model: BiLM, encoded: Sequence[Sequence[int]], max_tokens: int = 8000) -> dict:
-    """Validation perplexity of each direction, exact (full normalised softmax).
-
-    Every word and each sentence's ``<eos>`` (forward) / ``<bos>`` (backward) is a target.
-
-    Returns
-    -------
-    dict with ``forward``, ``backward``, ``mean`` (geometric mean of the two) and ``tokens``.
-    """
-    was = model.training
-    model.eval()
-    f = b = 0.0
-    n = 0
-    for batch in bucket_batches([len(s) for s in encoded], max_tokens, shuffle=False):
-        ids, lens = collate([encoded[i] for i in batch])
-        out = model(ids, lens)
-        f += out["fwd_nll"].item()
-        b += out["bwd_nll"].item()
-        n += out["num_targets"]
-    model.train(was)
-    return {"forward": math.exp(f / n), "backward": math.exp(b / n),
-            "mean": math.exp((f + b) / (2 * n)), "tokens": n}
-
-
-# --------------------------------------------------------------------------- save / load
-def save_checkpoint(model: BiLM, vocab: Vocab, path: str | Path, meta: dict | None = None) -> Path:
-    """Save config, vocab and an fp16 state dict (about 2 bytes per parameter)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
-    import json
-
-    meta = json.loads(json.dumps(meta or {}, default=str))   # plain types only
-    torch.save({"config": asdict(model.config), "vocab": vocab.itos, "state_dict": state,
-                "meta": meta}, path)
-    return path
-
-
-def load_checkpoint(path: str | Path = DEFAULT_CHECKPOINT) -> tuple[BiLM, Vocab, dict]:
-    """Load a checkpoint written by :func:`save_checkpoint` (weights back in fp32, eval mode).
-
-    Returns
-    -------
-    model, vocab, meta
-    """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path} not found: run `python -m ctxembed.elmo train` to create it.")
-    from torch.torch_version import TorchVersion  # a str subclass some records contain
-
-    with torch.serialization.safe_globals([TorchVersion]):
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    cfg = dict(ckpt["config"])
-    cfg["cutoffs"] = tuple(cfg["cutoffs"])
-    model = BiLM(ELMoConfig(**cfg))
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v
-                           for k, v in ckpt["state_dict"].items()})
-    model.eval()
-    return model, Vocab(ckpt["vocab"]), ckpt.get("meta", {})
-
-
-def load_elmo(path: str | Path = DEFAULT_CHECKPOINT) -> tuple[BiLM, Vocab]:
-    """The shipped ELMo (trained by ``python -m ctxembed.elmo train``) and its vocabulary."""
-    model, vocab, _ = load_checkpoint(path)
-    return model, vocab
-
-
-# --------------------------------------------------------------------------- vectors
-def _find(tokens: list[str], word: str, occurrence: int) -> int:
-    from ..core.errors import WordNotFoundError
-
-    target = tokenize(word)
-    if len(target) != 1:
-        raise ValueError(f"{word!r} is not a single word token")
-    hits = [i for i, t in enumerate(tokens) if t == target[0]]
-    if len(hits) <= occurrence:
-        raise WordNotFoundError(
-            f"{word!r} (occurrence {occurrence}) not found in tokens {tokens}")
-    return hits[occurrence]
-
-
-@torch.no_grad()
-def sentence_layers(model: BiLM, vocab: Vocab, sentences: Sequence[str],
-                    batch_size: int = 64) -> list[tuple[list[str], np.ndarray]]:
-    """Every token's ELMo layers for each sentence.
-
-    Returns
-    -------
-    list of (tokens, array (num_layers + 1, len(tokens), 2 * hidden)) ; ``<bos>``/``<eos>`` dropped.
-    """
-    model.eval()
-    toks = [tokenize(s) for s in sentences]
-    out = []
-    for i in range(0, len(toks), batch_size):
-        chunk = toks[i: i + batch_size]
-        ids, lens = collate([vocab.encode(t) for t in chunk])
-        layers = model.layers(ids, lens).numpy()
-        for k, t in enumerate(chunk):
-            out.append((t, layers[:, k, 1: 1 + len(t)]))
-    return out
-
-
-def word_layer_vectors(model: BiLM, vocab: Vocab, sentences: Sequence[str],
-                       words: Sequence[str] | str, occurrences: Sequence[int] | int = 0,
-                       batch_size: int = 64) -> np.ndarray:
-    """ELMo layers of one word in each sentence: (n, num_layers + 1, 2 * hidden) float32.
-
-    Example
-    -------
-    >>> model, vocab = load_elmo()
-    >>> X = word_layer_vectors(model, vocab, ["the river bank", "the bank loan"], "bank")
-    >>> X.shape
-    (2, 3, 512)
-    """
-    n = len(sentences)
-    words = [words] * n if isinstance(words, str) else list(words)
-    occurrences = [occurrences] * n if isinstance(occurrences, int) else list(occurrences)
-    per = sentence_layers(model, vocab, sentences, batch_size)
-    return np.stack([layers[:, _find(tokens, w, o)] for (tokens, layers), w, o
-                     in zip(per, words, occurrences)]).astype(np.float32)
-
-
-def layer_vectors(model: BiLM, vocab: Vocab, sentence: str, word: str, occurrence: int = 0) -> np.ndarray:
-    """ELMo layers of ``word`` in ``sentence``: (num_layers + 1, 2 * hidden).
-
-    Row 0: token embedding (the same in every sentence); rows 1, 2: ``[forward ; backward]``
-    LSTM states at the word. Raises ``WordNotFoundError`` if the word is absent.
-    """
-    return word_layer_vectors(model, vocab, [sentence], word, occurrence)[0]
 
 
 def build_model(vocab: Vocab, **sizes) -> BiLM:

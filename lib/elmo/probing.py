@@ -120,7 +120,7 @@ def sense_pair_task(usages: Sequence[Usage], vocab=None, pairs_per_lemma: int = 
 
 def elmo_features(model, vocab, sentences: Sequence[str], words: Sequence[str]) -> np.ndarray:
     """ELMo layers of each word: (n, 3, 2 * hidden) float32 (see :func:`ctxembed.elmo.word_layer_vectors`)."""
-    from .model import word_layer_vectors
+    from .vectors import word_layer_vectors
 
     return word_layer_vectors(model, vocab, sentences, list(words))
 

@@ -10,21 +10,172 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import platform
+import random
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
 from ..data.corpus import load_corpus
-from . import model as elmo
+from .checkpoint import DEFAULT_CHECKPOINT, save_checkpoint
+from .model import BiLM, build_model
 from .ngram import KneserNeyBigramLM, UnigramLM
+from .vocab import Vocab, collate, encode_corpus
+
+
+def bucket_batches(lengths: Sequence[int], max_tokens: int = 4000, seed: int = 0,
+                   shuffle: bool = True, bucket_width: int = 1) -> list[list[int]]:
+    """Group sentence indices into batches of similar length.
+
+    Sentences are sorted by length (ties broken randomly), cut into batches holding
+    at most ``max_tokens`` tokens *including padding*, and the batch order is shuffled.
+
+    Returns
+    -------
+    list of list of int : indices into ``lengths``; every index appears exactly once.
+
+    Example
+    -------
+    >>> bucket_batches([3, 10, 4, 11], max_tokens=22, shuffle=False)
+    [[0, 2], [1, 3]]
+    """
+    rng = random.Random(seed)
+    keys = [(n // bucket_width, rng.random() if shuffle else 0.0, i) for i, n in enumerate(lengths)]
+    order = [i for _, _, i in sorted(keys)]
+    batches, current, longest = [], [], 0
+    for i in order:
+        n = lengths[i]
+        if current and max(longest, n) * (len(current) + 1) > max_tokens:
+            batches.append(current)
+            current, longest = [], 0
+        current.append(i)
+        longest = max(longest, n)
+    if current:
+        batches.append(current)
+    if shuffle:
+        rng.shuffle(batches)
+    return batches
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` did: losses per logged step, tokens, seconds."""
+
+    losses: list[float] = field(default_factory=list)
+    steps: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.seconds if self.seconds else 0.0
+
+
+def train(model: BiLM, encoded: Sequence[Sequence[int]], *, epochs: float = 1.0,
+          max_tokens: int = 4000, lr: float = 2e-3, seed: int = 0, time_budget: float | None = None,
+          clip: float = 1.0, progress: bool = True, log_every: int = 10,
+          max_steps: int | None = None) -> TrainResult:
+    """Train both LMs with Adam on length-bucketed batches.
+
+    Parameters
+    ----------
+    encoded : list of list of int
+        Sentences from :func:`encode_corpus`.
+    epochs : float
+        Passes over the data (fractions allowed).
+    max_tokens : int
+        Tokens per batch, padding included.
+    time_budget : float, optional
+        Stop after this many seconds (the learning rate decays over the budget).
+    max_steps : int, optional
+        Stop after this many batches (the learning rate decays over them).
+
+    Returns
+    -------
+    TrainResult ; ``losses`` holds the running (smoothed) loss every ``log_every`` steps;
+    ``tokens`` counts the predicted targets of both directions / 2
+    (i.e. words + one ``<eos>`` per sentence).
+    """
+    from tqdm.auto import tqdm
+
+    torch.manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    lengths = [len(s) for s in encoded]
+    plan = []
+    for epoch in range(math.ceil(epochs)):
+        batches = bucket_batches(lengths, max_tokens, seed=seed + epoch)
+        if epoch + 1 > epochs:
+            batches = batches[: int(len(batches) * (epochs - epoch))]
+        plan.extend(batches)
+    if max_steps is not None:
+        plan = plan[:max_steps]
+    total_steps = len(plan)
+    warm = max(1, min(100, total_steps // 20))
+    result = TrainResult()
+    model.train()
+    start = time.perf_counter()
+    bar = tqdm(plan, desc="training biLM", disable=not progress, mininterval=2.0)
+    running = None
+    for step, batch in enumerate(bar):
+        # linear warm-up, then linear decay to 10% over the steps or the time budget
+        elapsed = time.perf_counter() - start
+        frac = step / total_steps
+        if time_budget:
+            frac = max(frac, elapsed / time_budget)
+        for group in opt.param_groups:
+            group["lr"] = lr * min((step + 1) / warm, max(0.1, 1.0 - frac))
+        ids, lens = collate([encoded[i] for i in batch])
+        loss = model.loss(ids, lens)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        opt.step()
+        result.tokens += int((lens - 1).sum())
+        running = loss.item() if running is None else 0.95 * running + 0.05 * loss.item()
+        if step % log_every == 0:
+            result.losses.append(running)
+            bar.set_postfix(loss=f"{running:.3f}", ppl=f"{math.exp(running):.0f}")
+        result.steps = step + 1
+        if time_budget is not None and time.perf_counter() - start > time_budget:
+            break
+    result.seconds = time.perf_counter() - start
+    bar.close()
+    model.eval()
+    return result
+
+
+@torch.no_grad()
+def perplexity(model: BiLM, encoded: Sequence[Sequence[int]], max_tokens: int = 8000) -> dict:
+    """Validation perplexity of each direction, exact (full normalised softmax).
+
+    Every word and each sentence's ``<eos>`` (forward) / ``<bos>`` (backward) is a target.
+
+    Returns
+    -------
+    dict with ``forward``, ``backward``, ``mean`` (geometric mean of the two) and ``tokens``.
+    """
+    was = model.training
+    model.eval()
+    f = b = 0.0
+    n = 0
+    for batch in bucket_batches([len(s) for s in encoded], max_tokens, shuffle=False):
+        ids, lens = collate([encoded[i] for i in batch])
+        out = model(ids, lens)
+        f += out["fwd_nll"].item()
+        b += out["bwd_nll"].item()
+        n += out["num_targets"]
+    model.train(was)
+    return {"forward": math.exp(f / n), "backward": math.exp(b / n),
+            "mean": math.exp((f + b) / (2 * n)), "tokens": n}
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", type=Path, default=elmo.DEFAULT_CHECKPOINT)
+    p.add_argument("--out", type=Path, default=DEFAULT_CHECKPOINT)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--vocab-size", type=int, default=12000)
     p.add_argument("--embed-dim", type=int, default=256)
@@ -53,19 +204,19 @@ def main(argv: Sequence[str] | None = None) -> dict:
     corpus = load_corpus()
     train_sentences = corpus.train[: args.train_sentences]
     valid_sentences = corpus.valid[: args.valid_sentences]
-    vocab = elmo.Vocab.build(train_sentences, max_size=args.vocab_size)
-    train_ids = elmo.encode_corpus(train_sentences, vocab)
-    valid_ids = elmo.encode_corpus(valid_sentences, vocab)
-    model = elmo.build_model(vocab, embed_dim=args.embed_dim, hidden_dim=args.hidden_dim)
+    vocab = Vocab.build(train_sentences, max_size=args.vocab_size)
+    train_ids = encode_corpus(train_sentences, vocab)
+    valid_ids = encode_corpus(valid_sentences, vocab)
+    model = build_model(vocab, embed_dim=args.embed_dim, hidden_dim=args.hidden_dim)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"corpus: {len(train_ids):,} train / {len(valid_ids):,} valid sentences; "
           f"vocab {len(vocab):,}; {n_params / 1e6:.2f}M parameters")
     t0 = time.perf_counter()
-    result = elmo.train(model, train_ids, epochs=args.epochs, max_tokens=args.max_tokens, lr=args.lr,
+    result = train(model, train_ids, epochs=args.epochs, max_tokens=args.max_tokens, lr=args.lr,
                         seed=args.seed, time_budget=args.time_budget, max_steps=args.max_steps,
                         progress=not args.no_progress)
     wall = time.perf_counter() - t0
-    ppl = elmo.perplexity(model, valid_ids)
+    ppl = perplexity(model, valid_ids)
     uni = UnigramLM(train_ids, len(vocab)).perplexity(valid_ids)
     kn = KneserNeyBigramLM(train_ids, len(vocab)).perplexity(valid_ids)
     meta = {
@@ -86,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
         "machine": f"{platform.machine()}, {torch.get_num_threads()} torch thread(s)",
         "date": time.strftime("%Y-%m-%d"),
     }
-    path = elmo.save_checkpoint(model, vocab, args.out, meta)
+    path = save_checkpoint(model, vocab, args.out, meta)
     record = {k: v for k, v in meta.items() if k != "loss_curve"}
     path.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
     print(json.dumps(record, indent=2))
