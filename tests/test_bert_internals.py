@@ -144,7 +144,7 @@ def test_attention_explorer_shows_every_head_and_is_linked_for_the_static_site(e
     per layer a grid of all heads, and each head enlarged as a table with its tokens."""
     import ipywidgets as widgets
 
-    from ctxembed.bert.internals import attention_explorer
+    from ctxembed.bert.attention_views import attention_explorer
 
     box = attention_explorer(["The bank approved my loan."], encoder=enc)
     heads = enc.model.config.num_attention_heads

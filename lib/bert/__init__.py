@@ -1,7 +1,9 @@
 """BERT opened up (chapter 3).
 
 - :mod:`~ctxembed.bert.internals`  BERT's encoder written out by hand (embeddings, attention,
-                                   layer), checked against the real MiniLM; attention explorer
+                                   layer), checked against the real MiniLM; attention weights
+- :mod:`~ctxembed.bert.attention_views`  attention drawn: heat maps, the heads of a layer, and
+                                   an explorer that works on the static site
 - :mod:`~ctxembed.bert.subwords`   WordPiece, byte-level BPE and Unigram trained on the same
                                    texts, and what they do to them (pieces per word, [UNK])
 - :mod:`~ctxembed.bert.mlm`        80/10/10 masking, static vs dynamic masking, and a small

@@ -38,7 +38,6 @@ __all__ = [
     "add_and_norm",
     "additive_mask",
     "attention_entropy",
-    "attention_explorer",
     "attention_maps",
     "embedding_output",
     "embedding_parts",
@@ -51,7 +50,6 @@ __all__ = [
     "layer_weights",
     "max_diff_per_layer",
     "multi_head_self_attention",
-    "plot_attention",
     "random_numpy_attention",
     "scaled_dot_product_attention",
 ]
@@ -376,144 +374,3 @@ def hub_available() -> bool:
     from ..core.models import hub_reachable
 
     return hub_reachable()
-
-
-# --------------------------------------------------------------------------- #
-# 6. An attention explorer that works on the static site too
-# --------------------------------------------------------------------------- #
-def plot_attention(tokens: Sequence[str], probs: np.ndarray, title: str = "", ax=None,
-                   size: float = 3.4, dpi: int = 70):
-    """Heat map of one head's attention, (T, T): rows are queries, columns keys. Returns the figure."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(size, size), dpi=dpi)
-    else:
-        fig = ax.figure
-    ax.imshow(probs, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=7)
-    ax.set_yticks(range(len(tokens)), tokens, fontsize=7)
-    ax.set_xlabel("attends to (key)", fontsize=7)
-    ax.set_title(title, fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def plot_head_grid(tokens: Sequence[str], probs: np.ndarray, title: str = "",
-                   cols: int = 4, cell: float = 2.55, dpi: int = 64):
-    """Every head of one layer side by side: ``probs`` (A, T, T). Returns the figure.
-
-    Token labels are written once per row (left) and once per column (bottom), so each
-    map stays large enough to read the labels.
-    """
-    import matplotlib.pyplot as plt
-
-    heads = probs.shape[0]
-    rows = -(-heads // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * cell + 0.9, rows * cell + 0.7),
-                             dpi=dpi, squeeze=False, sharex=True, sharey=True)
-    for h, ax in enumerate(axes.flat):
-        if h >= heads:
-            ax.axis("off")
-            continue
-        ax.imshow(probs[h], cmap="Blues", vmin=0, vmax=1)
-        ax.set_title(f"head {h + 1}", fontsize=9)
-        ax.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=7.5)
-        ax.set_yticks(range(len(tokens)), tokens, fontsize=7.5)
-        ax.tick_params(length=0)
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-ATTENTION_SHADES = 16   # shades of an attention table: weight 0, 1/15, ..., 1
-
-
-def attention_table_html(tokens: Sequence[str], probs: np.ndarray, title: str = "") -> str:
-    """One head's map, (T, T), as an HTML table of shaded cells.
-
-    Text, not an image: the token labels are as legible as the page's own text. The
-    shade has :data:`ATTENTION_SHADES` levels, each a CSS class, so that a view weighs a
-    few kilobytes (the explorer embeds every view in the page).
-    """
-    from html import escape
-
-    top = ATTENTION_SHADES - 1
-    head = "".join(f"<th class=k>{escape(t)}</th>" for t in tokens)
-    body = []
-    for i, query in enumerate(tokens):
-        levels = np.rint(np.clip(probs[i], 0, 1) * top).astype(int)
-        cells = "".join(f"<td class=a{v}>" if v else "<td>" for v in levels)
-        body.append(f"<tr><th class=q>{escape(query)}</th>{cells}</tr>")
-    shades = "".join(f".attn .a{v}{{background:#1f77b4{round(255 * v / top):02x}}}"
-                     for v in range(1, ATTENTION_SHADES))
-    style = ("<style>.attn td{width:1.5em;height:1.5em;border:1px solid #eee;padding:0}"
-             ".attn th{font-weight:normal;padding:1px 3px}.attn th.q{text-align:right}"
-             f".attn th.k{{writing-mode:vertical-rl;transform:rotate(180deg)}}{shades}</style>")
-    return (f'{style}<div style="font-size:0.85em"><b>{escape(title)}</b>: rows attend to '
-            "columns; darker = more weight"
-            f'<table class="attn" style="border-collapse:collapse;margin-top:4px"><tr><th></th>'
-            f"{head}</tr>" + "".join(body) + "</table></div>")
-
-
-def attention_explorer(sentences: Sequence[str], heads: Sequence[int] | None = None,
-                       encoder: Encoder | str | None = None, dpi: int = 64):
-    """Choose sentence, layer and head: all heads of the layer, and the chosen one enlarged.
-
-    For each layer the explorer shows a grid of every head's map (matplotlib), and below
-    it the chosen head as a large shaded table with legible token labels. Every view is
-    computed when the cell runs and kept in ``widgets.Stack`` containers switched by
-    ``jslink``, so the explorer also responds on the static web page, with no kernel.
-    Views: ``len(sentences) x L`` grids and ``len(sentences) x L x len(heads)`` tables.
-
-    Parameters
-    ----------
-    heads : sequence of int, optional
-        0-based heads offered for enlarging (default: all of them).
-
-    Returns
-    -------
-    ipywidgets.VBox
-        ``box.grid_stacks`` / ``box.head_stacks``: per sentence, the Stack of layer grids
-        and the Stack (per layer) of head Stacks; ``box.links``: the ``jslink`` objects.
-    """
-    import ipywidgets as widgets
-
-    from ..viz.explorers import figure_output, linked_stack
-
-    enc = load_encoder(encoder)
-    n_layers = enc.num_layers
-    heads = list(range(enc.model.config.num_attention_heads)) if heads is None else list(heads)
-    sentence_dd = widgets.Dropdown(options=list(sentences), description="sentence",
-                                   layout=widgets.Layout(width="95%"))
-    layer_dd = widgets.Dropdown(options=[f"layer {i + 1}" for i in range(n_layers)],
-                                description="layer")
-    head_dd = widgets.Dropdown(options=[f"head {h + 1}" for h in heads],
-                               description="enlarge")
-    per_sentence, links, grid_stacks, head_stacks = [], [], [], []
-    for s in sentences:
-        tokens, probs = attention_maps(s, enc)
-        grids = linked_stack(layer_dd, [
-            figure_output(plot_head_grid(tokens, probs[layer, heads],
-                                         f"layer {layer + 1}: all {len(heads)} heads", dpi=dpi))
-            for layer in range(n_layers)])
-        per_layer = []
-        for layer in range(n_layers):
-            tables = linked_stack(head_dd, [
-                widgets.HTML(attention_table_html(tokens, probs[layer, h],
-                                                  f"layer {layer + 1}, head {h + 1}"))
-                for h in heads])
-            links.append(tables.link)
-            per_layer.append(tables)
-        enlarged = linked_stack(layer_dd, per_layer)
-        links += [grids.link, enlarged.link]
-        grid_stacks.append(grids)
-        head_stacks.append(enlarged)
-        per_sentence.append(widgets.VBox([grids, enlarged]))
-    sentence_stack = linked_stack(sentence_dd, per_sentence)
-    links.append(sentence_stack.link)
-    controls = [widgets.HBox([layer_dd, head_dd]), sentence_stack]
-    box = widgets.VBox(([sentence_dd] if len(sentences) > 1 else []) + controls)
-    box.links = links  # the client-side links, kept for inspection (tests)
-    box.grid_stacks, box.head_stacks = grid_stacks, head_stacks
-    return box
