@@ -2,7 +2,7 @@
 """Put Font Awesome's stylesheet and web fonts into site_extra/_static/fontawesome/.
 
 The theme draws its icons with fontawesome.js, 1.45 MB of JavaScript run on every page;
-the book's Sphinx extension (the site's Sphinx extension (_ext/ctxembed_site.py)) replaces that script with this 100 kB
+the site's Sphinx extension (_ext/ctxembed_site.py) replaces that script with this 100 kB
 stylesheet of the same Font Awesome version (same icons, same class names). The npm tarball
 of ``@fortawesome/fontawesome-free`` is cached in .cache/npm-fontawesome/. Idempotent.
 

@@ -1,6 +1,6 @@
 // The script pages with maths load instead of MathJax itself (tools/fetch_mathjax.sh copies
-// this file to site_extra/_static/mathjax/lazy-loader.js; the site's Sphinx extension (_ext/ctxembed_site.py) points the pages
-// at it). MathJax (tex-chtml.js: 264 kB gzipped, half a second of a phone's processor to start)
+// this file to site_extra/_static/mathjax/lazy-loader.js; the site's Sphinx extension,
+// _ext/ctxembed_site.py, points the pages at it). MathJax (tex-chtml.js: 264 kB gzipped, half a second of a phone's processor to start)
 // is loaded only when a formula comes within about two screens of the viewport. A chapter whose first formula is far down draws its first
 // screen without it; one that opens with a formula loads MathJax at once.
 // window.ctxembedLoadMathJax() loads it now (the printed book calls it before printing).

@@ -17,9 +17,9 @@ what students launch and install does not change under them while ``main`` moves
 3. makes the **back-to-development commit**: ``repository.branch`` and the cells back to the
    branch the release was made from, and an empty ``## Unreleased`` section.
 
-A site built from the tag says "release v1.0.0" in its footer (``the site's Sphinx extension (_ext/ctxembed_site.py)``). Push
-both commits and the tag (``git push --follow-tags``). ``tests/test_release.py`` makes a
-release in a clone and checks both commits.
+A site built from the tag says "release v1.0.0" in its footer (the site's Sphinx extension,
+``_ext/ctxembed_site.py``). Push both commits and the tag (``git push --follow-tags``).
+``tests/test_release.py`` makes a release in a clone and checks both commits.
 """
 
 from __future__ import annotations
