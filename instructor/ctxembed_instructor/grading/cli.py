@@ -26,10 +26,8 @@ import unicodedata
 import zipfile
 from pathlib import Path
 
-from ..paths import dist_dir, masters_dir, repo_dir
+from ..paths import autograder_zip, dist_dir, masters_dir, repo_dir
 from .runner import STATUS_DOC, Grader, Result, SandboxUnavailable, load_assignment
-
-DIST = dist_dir()
 
 
 def exercises() -> list[str]:
@@ -58,7 +56,7 @@ def build_autograder(name: str, quiet: bool = False) -> Path:
                            "--masters", str(masters), name],
                           env={**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")},
                           capture_output=True, text=True, check=False)
-    zip_path = DIST / f"{name}-autograder.zip"
+    zip_path = autograder_zip(name, masters)        # where the builder just wrote it
     if proc.returncode != 0 or not zip_path.is_file():
         raise SystemExit(f"ctxembed-grade: building the autograder for {name} failed:\n"
                          f"{(proc.stdout + proc.stderr)[-3000:]}")
@@ -81,7 +79,7 @@ def resolve_assignment(value: str, build: bool = True, quiet: bool = False) -> P
             raise SystemExit(f"ctxembed-grade: {p} is not an otter autograder zip ({e}); build "
                              "one with ctxembed-exercises NAME (it writes instructor/dist/)")
         return p
-    candidate = DIST / f"{value}-autograder.zip"
+    candidate = autograder_zip(value)
     has_master = any((masters_dir() / f"{value}{ext}").is_file() for ext in (".md", ".ipynb"))
     if not has_master and not candidate.is_file():
         raise unknown_exercise(value)
@@ -108,7 +106,7 @@ def default_protected() -> list[Path]:
     """Folders a submission may never read, where present: the masters (hidden tests and their
     answers), the autograder zips and the solutions. The grader's own code, beside them in
     ``instructor/``, stays readable: the sandboxed server imports it."""
-    return [p for p in (masters_dir(), DIST, repo_dir() / "solutions") if p.is_dir()]
+    return [p for p in (masters_dir(), dist_dir(), repo_dir() / "solutions") if p.is_dir()]
 
 
 def find_submissions(folder: Path) -> list[Path]:
