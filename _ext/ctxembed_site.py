@@ -16,7 +16,7 @@ the site's build, not to the course library students install. It
   exercise, then the next chapter; then the solutions; then the remaining pages;
 - leaves MathJax (1.1 MB of JavaScript) off pages that have no maths and no widgets;
 - replaces the theme's fontawesome.js (1.45 MB of JavaScript on every page) by Font Awesome's
-  stylesheet (tools/fetch_fontawesome.py), cut down with its fonts to the icons the pages show
+  stylesheet (tools/fetch_site_assets.py), cut down with its fonts to the icons the pages show
   (270 kB of fonts become 5 kB);
 - lets a phone draw a page's first screen without waiting for scripts: every script file of
   the head is deferred, the explorers' saved widget state moves after the text, and MathJax
@@ -365,7 +365,7 @@ def _drop_unneeded_mathjax(app, pagename, templatename, context, doctree) -> Non
 
 
 _MATHJAX_SCRIPT = re.compile(r'<script defer="defer" src="(?P<folder>[^"]*_static/mathjax/)(?P<file>tex-chtml\.js[^"]*)"></script>')
-MATHJAX_LOADER = "lazy-loader.js"     # tools/mathjax-lazy.js, copied by tools/fetch_mathjax.sh
+MATHJAX_LOADER = "lazy-loader.js"     # tools/mathjax-lazy.js, copied by tools/fetch_site_assets.py
 
 
 def load_mathjax_near_maths(html: str) -> str:
@@ -438,7 +438,7 @@ def setup(app):
 # --------------------------------------------------------------------------- #
 # Icons from a stylesheet instead of 1.45 MB of JavaScript
 # --------------------------------------------------------------------------- #
-FONTAWESOME_CSS = "_static/fontawesome/css/all.min.css"   # tools/fetch_fontawesome.py
+FONTAWESOME_CSS = "_static/fontawesome/css/all.min.css"   # tools/fetch_site_assets.py
 _FA_SCRIPT = re.compile(r'\s*<script defer src="(?P<rel>[^"]*?)_static/scripts/fontawesome\.js[^"]*"></script>')
 _FA_PRELOAD = re.compile(r'\s*<link rel="preload" as="script" href="[^"]*_static/scripts/fontawesome\.js[^"]*"\s*/?>')
 
@@ -467,13 +467,13 @@ def _extra_file(app, out: Path, rel: str) -> bool:
 
 
 def _fontawesome_css_ready(app, out: Path) -> bool:
-    """Whether the site has Font Awesome's stylesheet (``tools/fetch_fontawesome.py``)."""
+    """Whether the site has Font Awesome's stylesheet (``tools/fetch_site_assets.py``)."""
     if not _extra_file(app, out, "_static/fontawesome/webfonts/fa-solid-900.woff2") or not _extra_file(
             app, out, FONTAWESOME_CSS):
         from sphinx.util import logging
 
         logging.getLogger(__name__).warning(
-            f"{FONTAWESOME_CSS} is missing (run tools/fetch_fontawesome.py): pages keep fontawesome.js")
+            f"{FONTAWESOME_CSS} is missing (run tools/fetch_site_assets.py): pages keep fontawesome.js")
         return False
     return True
 

@@ -1,4 +1,4 @@
-// The script pages with maths load instead of MathJax itself (tools/fetch_mathjax.sh copies
+// The script pages with maths load instead of MathJax itself (tools/fetch_site_assets.py copies
 // this file to site_extra/_static/mathjax/lazy-loader.js; the site's Sphinx extension,
 // _ext/ctxembed_site.py, points the pages at it). MathJax (tex-chtml.js: 264 kB gzipped, half a second of a phone's processor to start)
 // is loaded only when a formula comes within about two screens of the viewport. A chapter whose first formula is far down draws its first

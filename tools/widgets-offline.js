@@ -1,5 +1,5 @@
 // Loaded on widget pages between _static/widgets/require.js and embed-amd.js
-// (see nb_ipywidgets_js in _config.yml; tools/fetch_widget_js.sh copies this file
+// (see nb_ipywidgets_js in _config.yml; tools/fetch_site_assets.py copies this file
 // to site_extra/_static/widgets/offline-config.js).
 //
 // RequireJS resolves module URLs against its baseUrl, which defaults to the page's
