@@ -69,3 +69,23 @@ def test_an_autograder_older_than_its_master_is_stale(tmp_path, monkeypatch):
     assert not cli.master_is_newer(zip_path, "demo")
     os.utime(master, (3_000, 3_000))
     assert cli.master_is_newer(zip_path, "demo")
+
+
+def test_an_exercise_name_finds_the_zip_the_builder_wrote_beside_its_masters(tmp_path, monkeypatch):
+    """``ctxembed-grade NAME`` grades with the zip already built for NAME, where the exercise
+    builder puts it (``dist/`` beside the masters), and builds nothing when it is up to date."""
+    from ctxembed_instructor.grading import cli
+    from ctxembed_instructor.paths import autograder_zip
+
+    masters = tmp_path / "masters"
+    masters.mkdir()
+    (masters / "demo.md").write_text("# demo")
+    os.utime(masters / "demo.md", (1_000, 1_000))
+    built = tmp_path / "dist" / "demo-autograder.zip"
+    built.parent.mkdir()
+    built.write_bytes(b"")
+    monkeypatch.setenv("CTXEMBED_MASTERS", str(masters))
+    monkeypatch.setattr(cli, "build_autograder", lambda *a, **k: pytest.fail("an up-to-date zip was rebuilt"))
+    assert autograder_zip("demo") == built
+    assert cli.resolve_assignment("demo", build=False) == built
+    assert cli.resolve_assignment("demo") == built
