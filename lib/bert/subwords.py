@@ -37,7 +37,6 @@ Example
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -226,7 +225,7 @@ def pieces_ordering_sentence(stats: dict[str, SegmentationStats], *, seed: int =
     >>> pieces_ordering_sentence(stats)
     '60 pieces 1.00 < 30 pieces 4.10'
     """
-    from ..evaluation import paired_metric_difference
+    from ..evaluation import paired_metric_difference, tie_groups
 
     if len(stats) < 2:
         raise ValueError("pieces_ordering_sentence compares two or more tokenizers.")
@@ -239,10 +238,9 @@ def pieces_ordering_sentence(stats: dict[str, SegmentationStats], *, seed: int =
     def per_word(s):
         return lambda idx: s.text_pieces[idx].sum() / max(1, s.text_words[idx].sum())
 
-    text = f"{order[0]} {stats[order[0]].pieces_per_word:.2f}"
-    for fewer, more in itertools.pairwise(order):
-        difference = paired_metric_difference(per_word(stats[more]), per_word(stats[fewer]),
-                                              n_texts, method="percentile", seed=seed)
-        text += f" {'<' if difference.excludes(0.0) else '≈'} {more} " \
-                f"{stats[more].pieces_per_word:.2f}"
-    return text
+    def separated(fewer, more):
+        return paired_metric_difference(per_word(stats[more]), per_word(stats[fewer]), n_texts,
+                                        method="percentile", seed=seed).excludes(0.0)
+
+    return " < ".join(" ≈ ".join(f"{name} {stats[name].pieces_per_word:.2f}" for name in group)
+                      for group in tie_groups(order, separated))

@@ -25,13 +25,13 @@ Example
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..core.similarity import cosine_matrix, unit_vectors
+from ..evaluation import tie_groups
 
 
 def pair_similarities(vectors, senses: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -193,14 +193,7 @@ def ordered_with_ties(table: pd.DataFrame, draws: pd.DataFrame,
     """
     order = table.d.sort_values(ascending=False, kind="stable").index.tolist()
     tail = 100 * (1 - confidence) / 2
-    groups = [[order[0]]]
-    for above, model in itertools.pairwise(order):
-        gap = draws[above] - draws[model]
-        if np.percentile(gap, tail) > 0:
-            groups.append([model])
-        else:
-            groups[-1].append(model)
-    return groups
+    return tie_groups(order, lambda above, model: np.percentile(draws[above] - draws[model], tail) > 0)
 
 
 def ordering_sentence(table: pd.DataFrame, draws: pd.DataFrame) -> str:

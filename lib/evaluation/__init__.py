@@ -17,6 +17,8 @@ figure the course prints its interval, and the sentences that report them:
 :func:`compare_systems`,                  "A is ahead of B by ..." only when the paired
 :func:`compare_sentence`,                 interval excludes zero, else "A and B are
 :func:`difference_sentence`               indistinguishable here"
+:func:`tie_groups`                        several systems in order, neighbours the paired
+                                          test cannot tell apart grouped as ties
 :class:`SeedRuns`,                        several training seeds: every seed's value, the
 :func:`format_seed_mean`                  mean ± std, a t-interval
 :func:`format_interval`                   "81.4 (95% CI 78.9–83.8)"
@@ -55,6 +57,7 @@ from .intervals import (
     format_interval,
     format_number,
 )
+from .ordering import tie_groups
 from .paired import (
     McNemarResult,
     PairedComparison,
@@ -83,5 +86,5 @@ __all__ = [
     "expected_calibration_error",
     "format_interval", "format_number", "format_seed_mean", "mcnemar_test",
     "paired_bootstrap_difference", "paired_metric_difference", "select_on_dev",
-    "select_then_seeds", "split_dev_test",
+    "select_then_seeds", "split_dev_test", "tie_groups",
 ]
