@@ -216,3 +216,24 @@ def test_vectors_are_scaled_to_unit_length_in_one_place():
         for number, line in enumerate(path.read_text().splitlines(), 1):
             assert not ("linalg.norm(" in line and "keepdims=True" in line), \
                 f"{path.relative_to(ROOT)}:{number} scales vectors itself: use unit_vectors"
+
+
+def test_the_course_cache_folder_is_named_in_one_place_and_no_cache_key_is_bumped_by_hand():
+    """``core.cache`` says where the course's cache folder is and names cached files by what they
+    depend on; a module neither spells ``~/.cache/ctxembed`` itself nor keeps a version number
+    to bump when its code changes."""
+    home = LIB / "core" / "cache.py"
+    own_home = LIB / "data" / "downloads.py"   # also looks in the account's own home, see _cached
+    for path in sorted(LIB.rglob("*.py")):
+        text = path.read_text()
+        rel = path.relative_to(ROOT)
+        if path not in (home, own_home):
+            assert '".cache"' not in text, f"{rel} names a cache folder itself: use core.cache"
+        assert "nltk_data_dir().parent" not in text, f"{rel} keeps a cache beside NLTK's data: use core.cache"
+        for node in ast.parse(text).body:
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) \
+                    and isinstance(node.value.value, int):
+                for target in node.targets:
+                    assert not (isinstance(target, ast.Name) and target.id.endswith("_VERSION")), \
+                        f"{rel} bumps {target.id} by hand: key the cache with core.cache.cached_file"
+

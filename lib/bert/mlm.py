@@ -35,7 +35,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..data.wordnet import nltk_data_dir, wordnet_texts
+from ..core.cache import cached_file, write_atomic
+from ..data.wordnet import wordnet_texts
 
 CHECKPOINT = Path(__file__).parent / "mini_mlm.pt"
 IGNORE = -100  # label of positions that are not predicted (PyTorch's cross-entropy default)
@@ -213,30 +214,30 @@ def masking_coverage(input_ids: torch.Tensor, tokenizer, *, epochs: int,
 # --------------------------------------------------------------------------- #
 # 2. The corpus: WordNet glosses and example sentences
 # --------------------------------------------------------------------------- #
-def _cache_dir() -> Path:
-    return nltk_data_dir().parent / "mlm"
-
-
 def corpus_token_ids(tokenizer, texts: Sequence[str] | None = None, max_length: int = 64,
                      use_cache: bool = True) -> list[np.ndarray]:
     """Tokenise ``texts`` (default: all of :func:`ctxembed.data.wordnet.wordnet_texts`) with [CLS]/[SEP], truncated to ``max_length``.
 
-    Returns one int32 array per text. Cached on disk (keyed on the texts and the
-    tokenizer's vocabulary size), because tokenising 165k texts takes a while on 2 cores.
+    Returns one int32 array per text. Cached on disk in the course's cache folder (``mlm/``),
+    named by a hash of the texts, the tokenizer's whole definition (normaliser, vocabulary,
+    special tokens), ``max_length`` and the tokenizer libraries' versions, because tokenising
+    165k texts takes a while on 2 cores.
     """
     texts = list(wordnet_texts() if texts is None else texts)
-    key = hashlib.sha256(("\n".join(texts) + f"|{len(tokenizer)}|{max_length}").encode()).hexdigest()[:16]
-    path = _cache_dir() / f"wordnet_ids_{key}.npz"
+    definition = (tokenizer.backend_tokenizer.to_str() if getattr(tokenizer, "is_fast", False)
+                  else json.dumps([type(tokenizer).__name__, sorted(tokenizer.get_vocab().items())]))
+    inputs = [hashlib.sha256("\n".join(texts).encode()).hexdigest(),
+              hashlib.sha256(definition.encode()).hexdigest(), max_length]
+    path = cached_file("mlm", "wordnet_ids", ".npz", code=(), libraries=("tokenizers", "transformers"),
+                       inputs=inputs)
     if use_cache and path.exists():
         data = np.load(path)
         return np.split(data["ids"], data["ends"][:-1])
     enc = tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
     arrays = [np.asarray(x, dtype=np.int32) for x in enc]
     if use_cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, ids=np.concatenate(arrays), ends=np.cumsum([len(a) for a in arrays]))
-        tmp.replace(path)
+        write_atomic(path, lambda tmp: np.savez(tmp, ids=np.concatenate(arrays),
+                                                 ends=np.cumsum([len(a) for a in arrays])))
     return arrays
 
 

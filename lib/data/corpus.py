@@ -31,9 +31,11 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from .wordnet import nltk_data_dir, synset_texts
+from ..core.cache import cached_file, write_atomic
+from .wordnet import synset_texts, wordnet_version
 
-CORPUS_VERSION = 1
+#: The code the cached corpus depends on (its file name carries a hash of it and of WordNet's files).
+CORPUS_CODE = ("ctxembed.data.corpus", "ctxembed.data.wordnet")
 VALID_MODULUS = 20  # 1 in 20 synsets (5%) go to validation
 
 _TOKEN = re.compile(r"[a-z]+(?=n't)|n't|'[a-z]+|[a-z]+(?:-[a-z]+)*|\d+(?:[.,]\d+)*|[^\sa-z\d]")
@@ -87,7 +89,7 @@ class Corpus:
 
 
 def _cache_path() -> Path:
-    return nltk_data_dir().parent / f"wordnet_corpus_v{CORPUS_VERSION}.json.gz"
+    return cached_file("data", "wordnet_corpus", ".json.gz", code=CORPUS_CODE, inputs=wordnet_version())
 
 
 def is_validation(synset_name: str) -> bool:
@@ -110,7 +112,8 @@ def build_corpus() -> Corpus:
 def load_corpus(cache: bool = True) -> Corpus:
     """The WordNet corpus, built once and then read from a cache (~1 s).
 
-    The cache lives beside the course's NLTK data (``~/.cache/ctxembed``).
+    The cache lives in the course's cache folder (``~/.cache/ctxembed/data``), named by a
+    hash of this code and of WordNet's files.
 
     Returns
     -------
@@ -123,9 +126,9 @@ def load_corpus(cache: bool = True) -> Corpus:
         return Corpus(data["train"], data["valid"])
     corpus = build_corpus()
     if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        with gzip.open(tmp, "wt", encoding="utf-8") as fh:
-            json.dump({"train": corpus.train, "valid": corpus.valid}, fh)
-        tmp.replace(path)
+        def write(tmp):
+            with gzip.open(tmp, "wt", encoding="utf-8") as fh:
+                json.dump({"train": corpus.train, "valid": corpus.valid}, fh)
+
+        write_atomic(path, write)
     return corpus

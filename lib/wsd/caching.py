@@ -7,8 +7,11 @@ docstrings and comments aside, and the versions of the libraries they call). Cha
 them and the result is computed afresh; nothing is bumped by hand, and an old result is never
 read for new code.
 
-The folder is ``$CTXEMBED_WSD_CACHE`` when set, else ``$CTXEMBED_CACHE/wsd``, else ``wsd``
-beside the course's NLTK data (``~/.cache/ctxembed/wsd``). :func:`cache_folder` points it
+The keys are made with the course's one cache mechanism, :mod:`ctxembed.core.cache`
+(:func:`code_version`, :func:`digest`), and WordNet's files with
+:func:`~ctxembed.data.wordnet.wordnet_version`; the WSD modules import them from here, with
+the code lists below. The folder is ``$CTXEMBED_WSD_CACHE`` when set, else ``wsd`` in the
+course's cache folder (``$CTXEMBED_CACHE/wsd``, ``~/.cache/ctxembed/wsd``). :func:`cache_folder` points it
 somewhere else for a while (the tests use a fresh temporary folder). The folder is kept
 under :data:`MAX_BYTES`: writing a file removes the least recently used ones beyond it.
 
@@ -27,15 +30,23 @@ Example
 
 from __future__ import annotations
 
-import ast
 import contextlib
-import functools
-import hashlib
-import json
 import os
 import sys
-from importlib import metadata, util
 from pathlib import Path
+
+from ..core.cache import (
+    code_version,
+    course_cache_dir,
+    digest,
+    files_version,
+    write_atomic,
+)
+from ..data.wordnet import wordnet_version
+
+__all__ = ["EVALUATION_CODE", "EVALUATION_LIBRARIES", "VECTOR_CODE", "VECTOR_LIBRARIES", "WORDS_CODE",
+           "cache_dir", "cache_folder", "clear_memory", "code_version", "digest", "store", "touch",
+           "wordnet_version"]
 
 ENV = "CTXEMBED_WSD_CACHE"
 MAX_BYTES = 4 * 1024 ** 3
@@ -57,70 +68,9 @@ EVALUATION_LIBRARIES = VECTOR_LIBRARIES + ("scikit-learn", "nltk", "pandas")
 
 def cache_dir() -> Path:
     """The folder of the WSD caches (see the module docstring), created if missing."""
-    if os.environ.get(ENV):
-        folder = Path(os.environ[ENV])
-    elif os.environ.get("CTXEMBED_CACHE"):
-        folder = Path(os.environ["CTXEMBED_CACHE"]) / "wsd"
-    else:
-        from ..data.wordnet import nltk_data_dir
-
-        folder = nltk_data_dir().parent / "wsd"
+    folder = Path(os.environ[ENV]) if os.environ.get(ENV) else course_cache_dir() / "wsd"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def digest(payload, length: int = 20) -> str:
-    """A short hash of a JSON-serialisable ``payload`` (lists, dicts, str, int, float)."""
-    text = json.dumps(payload, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha1(text.encode()).hexdigest()[:length]
-
-
-def _source(module: str) -> bytes:
-    """What ``module`` computes: its syntax tree without docstrings (comments, layout and
-    documentation do not change a result, so editing them keeps the caches)."""
-    spec = util.find_spec(module)
-    if spec is None or not spec.origin:
-        raise ModuleNotFoundError(f"No source for {module!r}: is the course installed?")
-    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
-                and body and isinstance(body[0], ast.Expr)
-                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
-            node.body = body[1:] or [ast.Pass()]
-    return ast.dump(tree).encode()
-
-
-def _library_version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "-"
-
-
-@functools.cache
-def code_version(modules: tuple = (), libraries: tuple = ()) -> str:
-    """A hash of the code of ``modules`` (dotted names; docstrings and comments left out) and
-    the installed versions of ``libraries`` (distribution names): a cache key part that
-    changes with the code."""
-    h = hashlib.sha1()
-    for name in modules:
-        h.update(f"{name}\0".encode() + _source(name) + b"\0")
-    for name in libraries:
-        h.update(f"{name}=={_library_version(name)}\0".encode())
-    return h.hexdigest()[:16]
-
-
-@functools.cache
-def wordnet_version() -> str:
-    """A hash of the installed WordNet files every sense inventory is read from."""
-    from ..data.wordnet import install_wordnet
-
-    folder = install_wordnet(quiet=True)
-    h = hashlib.sha1()
-    for path in sorted(p for p in folder.iterdir() if p.is_file()):
-        h.update(f"{path.name}\0".encode() + path.read_bytes() + b"\0")
-    return h.hexdigest()[:16]
 
 
 def touch(path: Path) -> Path:
@@ -131,11 +81,9 @@ def touch(path: Path) -> Path:
 
 
 def store(path: Path, write) -> Path:
-    """Write ``path`` atomically (``write(tmp_path)`` writes a temporary file, then it is
-    renamed), then keep the cache folder under :data:`MAX_BYTES`."""
-    tmp = path.with_name(f"{path.stem}.partial-{os.getpid()}{path.suffix}")
-    write(tmp)
-    tmp.replace(path)
+    """Write ``path`` atomically (:func:`~ctxembed.core.cache.write_atomic`), then keep the
+    cache folder under :data:`MAX_BYTES`."""
+    write_atomic(path, write)
     _limit_size(cache_dir(), keep=path)
     return path
 
@@ -170,7 +118,7 @@ def clear_memory() -> None:
         if module in sys.modules:
             getattr(sys.modules[module], name).cache_clear()
     code_version.cache_clear()
-    wordnet_version.cache_clear()
+    files_version.cache_clear()
 
 
 @contextlib.contextmanager

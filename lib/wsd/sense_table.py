@@ -50,6 +50,7 @@ from .caching import (
     code_version,
     digest,
     store,
+    wordnet_version,
 )
 from .word_model import (
     DEFAULT_TEMPERATURE,
@@ -69,22 +70,10 @@ TABLE_CODE = tuple(dict.fromkeys(WORDS_CODE + EVALUATION_CODE + (
     "ctxembed.core.words")))
 
 
-def _wordnet_signature() -> str:
-    """The installed WordNet files' names, sizes and modification times (a stat call each:
-    cheap enough for every start of the command line, unlike hashing their contents)."""
-    from ..data.wordnet import nltk_data_dir
-
-    folder = nltk_data_dir() / "corpora" / "wordnet"
-    if not folder.is_dir():
-        return "missing"
-    return digest([(p.name, p.stat().st_size, int(p.stat().st_mtime))
-                   for p in sorted(folder.iterdir()) if p.is_file()], 16)
-
-
 def sense_table_path() -> Path:
     """The table's file for the code, libraries and WordNet files installed now."""
     key = digest([code_version(TABLE_CODE, EVALUATION_LIBRARIES), DEFAULT_MODEL, TABLE_OPTIONS,
-                  _wordnet_signature()], 16)
+                  wordnet_version()], 16)
     return cache_dir() / f"senses-{key}.sqlite"
 
 
