@@ -237,3 +237,17 @@ def test_the_course_cache_folder_is_named_in_one_place_and_no_cache_key_is_bumpe
                     assert not (isinstance(target, ast.Name) and target.id.endswith("_VERSION")), \
                         f"{rel} bumps {target.id} by hand: key the cache with core.cache.cached_file"
 
+
+def test_batches_are_cut_and_padded_in_one_place():
+    """``core.batching`` cuts length-sorted batches and pads them. ``core/embeddings.py`` keeps
+    its own padding loop for now: it is part of the code key of every cached WSD vector, so
+    moving it means re-encoding them all (a change of its own)."""
+    allowed = {LIB / "core" / "batching.py", LIB / "core" / "embeddings.py"}
+    for path in sorted(LIB.rglob("*.py")):
+        if path in allowed:
+            continue
+        text = path.read_text()
+        rel = path.relative_to(ROOT)
+        assert "len(current) + 1" not in text, f"{rel} cuts batches itself: use token_budget_batches"
+        assert "torch.full((len(" not in text and "torch.zeros(len(" not in text, \
+            f"{rel} pads sequences itself: use core.batching.pad_right"

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..core.batching import length_order, pad_right, token_budget_batches
 from ..core.cache import cached_file, write_atomic
 from ..data.wordnet import wordnet_texts
 
@@ -250,28 +251,13 @@ def split_corpus(sequences: list[np.ndarray], n_eval: int = 2000, seed: int = 0)
 
 def pad_batch(sequences: Sequence[np.ndarray], pad_id: int = 0):
     """Pad to the longest: returns ``input_ids`` (B, T) and ``attention_mask`` (B, T)."""
-    width = max(len(s) for s in sequences)
-    ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(sequences), width), dtype=torch.long)
-    for i, s in enumerate(sequences):
-        ids[i, :len(s)] = torch.from_numpy(s.astype(np.int64))
-        mask[i, :len(s)] = 1
-    return ids, mask
+    return pad_right(sequences, pad_id)
 
 
 def length_batches(sequences: Sequence[np.ndarray], tokens_per_batch: int, rng: np.random.Generator):
     """Batches of texts of similar length (little padding), in a random order."""
-    order = np.argsort([len(s) for s in sequences], kind="stable")
-    batches, current, width = [], [], 0
-    for i in order:
-        length = len(sequences[i])
-        if current and max(width, length) * (len(current) + 1) > tokens_per_batch:
-            batches.append(current)
-            current, width = [], 0
-        current.append(int(i))
-        width = max(width, length)
-    if current:
-        batches.append(current)
+    lengths = [len(s) for s in sequences]
+    batches = token_budget_batches(length_order(lengths), lengths, tokens_per_batch)
     rng.shuffle(batches)
     return batches
 

@@ -5,6 +5,8 @@
 - :mod:`~ctxembed.core.words`       finding a word in a sentence (standard library only)
 - :mod:`~ctxembed.core.pooling`     [CLS] / mean / max pooling that ignores padding
 - :mod:`~ctxembed.core.similarity`  cosine similarity, unit vectors (the one row normaliser), mean pairwise cosine
+- :mod:`~ctxembed.core.batching`    batches of similar length, and padding (every training and inference loop)
+- :mod:`~ctxembed.core.cache`       the course's one cache folder, and cache keys made from inputs and code
 - :mod:`~ctxembed.core.errors`      the errors that say what to do
 
 The names below are imported on first use (PEP 562), so ``ctxembed.core.words`` or

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import torch
 
+from ..core.batching import token_budget_batches
 from ..data.corpus import load_corpus
 from .checkpoint import DEFAULT_CHECKPOINT, save_checkpoint
 from .model import BiLM, build_model
@@ -45,17 +46,7 @@ def bucket_batches(lengths: Sequence[int], max_tokens: int = 4000, seed: int = 0
     """
     rng = random.Random(seed)
     keys = [(n // bucket_width, rng.random() if shuffle else 0.0, i) for i, n in enumerate(lengths)]
-    order = [i for _, _, i in sorted(keys)]
-    batches, current, longest = [], [], 0
-    for i in order:
-        n = lengths[i]
-        if current and max(longest, n) * (len(current) + 1) > max_tokens:
-            batches.append(current)
-            current, longest = [], 0
-        current.append(i)
-        longest = max(longest, n)
-    if current:
-        batches.append(current)
+    batches = token_budget_batches([i for _, _, i in sorted(keys)], lengths, max_tokens)
     if shuffle:
         rng.shuffle(batches)
     return batches

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Sequence
 
 import torch
 
+from ..core.batching import pad_right
+
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
 SPECIALS = (PAD, UNK, BOS, EOS)
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
@@ -60,9 +62,6 @@ def encode_corpus(sentences: Sequence[Sequence[str]], vocab: Vocab, max_len: int
 
 
 def collate(encoded: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-pad id lists with 0: returns ids (batch, max_len) and lengths (batch,)."""
-    lengths = torch.tensor([len(s) for s in encoded])
-    ids = torch.zeros(len(encoded), int(lengths.max()), dtype=torch.long)
-    for i, s in enumerate(encoded):
-        ids[i, : len(s)] = torch.tensor(s)
-    return ids, lengths
+    """Right-pad id lists with 0 (``PAD_ID``): returns ids (batch, max_len) and lengths (batch,)."""
+    ids, mask = pad_right(encoded, PAD_ID)
+    return ids, mask.sum(dim=1)

@@ -34,6 +34,8 @@ import torch
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
+from ..core.batching import sorted_slices
+
 
 @dataclass
 class TrainConfig:
@@ -193,10 +195,8 @@ def frozen_batches(model, features: Sequence[dict], collate: Callable, batch_siz
     ``output_hidden_states=True``). Only the model's inputs are collated (no labels).
     """
     keys = ("input_ids", "attention_mask", "token_type_ids")
-    order = np.argsort([len(f["input_ids"]) for f in features], kind="stable")
     with torch.no_grad():
-        for i in range(0, len(order), batch_size):
-            idx = order[i:i + batch_size].tolist()
+        for idx in sorted_slices([len(f["input_ids"]) for f in features], batch_size):
             batch = collate([{k: v for k, v in features[j].items() if k in keys} for j in idx])
             yield idx, batch, model(**batch, **call)
 
@@ -216,11 +216,9 @@ def predict(model, features: Sequence[dict], collate: Callable, batch_size: int 
         raise ValueError("No examples to predict: the feature list is empty.")
     model.eval()
     lengths = [len(f["input_ids"]) for f in features]
-    order = np.argsort(lengths, kind="stable")[::-1]
     out: list[dict | None] = [None] * len(features)
     keys = ("logits", "start_logits", "end_logits")
-    for i in range(0, len(order), batch_size):
-        idx = order[i:i + batch_size].tolist()
+    for idx in sorted_slices(lengths, batch_size, longest_first=True):
         batch = collate([{k: v for k, v in features[j].items()
                           if k in ("input_ids", "attention_mask", "token_type_ids")} for j in idx])
         result = model(**batch)
