@@ -1,5 +1,7 @@
 """ctxembed.compare: the measurements of chapter 5 behave as the chapter says."""
 
+from contextlib import nullcontext
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +11,7 @@ from ctxembed.compare import contextuality as C
 from ctxembed.compare import models as M
 from ctxembed.compare import polysemy as P
 from ctxembed.compare import summary as S
-from ctxembed.core.errors import UnknownWordError
+from ctxembed.core.errors import UnknownWordError, WordNotFoundError
 from ctxembed.data.polysemy import polysemy_sentences
 
 
@@ -163,6 +165,19 @@ def test_transformer_token_layers_agree_with_word_vectors():
     [layers] = minilm.token_layers(tokens)
     direct = minilm.use_layers(["we sat on the river bank"], ["bank"], ["bank"])[0]
     np.testing.assert_allclose(layers[:, 5], direct, atol=1e-5)
+
+
+@pytest.mark.parametrize("embedder", ["small BERT", "MiniLM"])
+def test_a_word_truncated_away_is_an_error_that_says_so_not_a_nan_vector(embedder):
+    """Every BERT-family embedder finds a word's pieces as core.embeddings does: a sentence
+    longer than the model takes loses its last words, and asking for them says why."""
+    model = M.SmallBERT() if embedder == "small BERT" else M.Transformer()
+    tokens = ["bank"] * 600
+    with pytest.warns(UserWarning, match="truncated") if embedder == "MiniLM" else nullcontext(), \
+            pytest.raises(WordNotFoundError, match="truncated away"):
+        model.token_layers([tokens])
+    first_words = model.token_layers([tokens[:20]])[0]
+    assert first_words.shape[1] == 20 and not np.isnan(first_words).any()
 
 
 def test_findings_report_each_finding_with_evidence():

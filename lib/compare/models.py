@@ -35,7 +35,13 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from ..core.embeddings import find_word, token_states, word_vectors
+from ..core.embeddings import (
+    TokenStates,
+    find_word,
+    token_states,
+    word_piece_indices,
+    word_vectors,
+)
 from ..core.errors import EmptyInputError, UnknownWordError
 from ..core.models import load_encoder
 from .contextuality import Occurrences
@@ -160,14 +166,13 @@ class ELMo(Embedder):
         return int(sum(p.numel() for p in self.model.parameters()))
 
 
-def _pool_spans(offsets: np.ndarray, states: np.ndarray, spans) -> np.ndarray:
-    """Mean of the piece states covering each span: states (L, seq, d) -> (L, len(spans), d)."""
-    hit_ok = offsets[:, 1] > offsets[:, 0]
-    cols = []
-    for a, b in spans:
-        idx = np.flatnonzero(hit_ok & (offsets[:, 0] < b) & (offsets[:, 1] > a))
-        cols.append(states[:, idx].mean(axis=1))
-    return np.stack(cols, axis=1)
+def _pool_spans(states: TokenStates, spans) -> np.ndarray:
+    """Mean of the piece states covering each character span (the pieces
+    :func:`~ctxembed.core.embeddings.word_piece_indices` finds, so a word truncated away is a
+    :class:`~ctxembed.core.errors.WordNotFoundError`): (L, seq, d) -> (L, len(spans), d)."""
+    layers = np.asarray(states.states)
+    return np.stack([layers[:, word_piece_indices(states, span)].mean(axis=1) for span in spans],
+                    axis=1)
 
 
 class Transformer(Embedder):
@@ -195,8 +200,7 @@ class Transformer(Embedder):
         joined = [_spans(t) for t in token_lists]
         states = token_states([text for text, _ in joined], layers="all", encoder=self.encoder,
                               use_cache=use_cache)
-        return [_pool_spans(s.offsets, np.asarray(s.states), spans)
-                for s, (_, spans) in zip(states, joined)]
+        return [_pool_spans(s, spans) for s, (_, spans) in zip(states, joined)]
 
     def parameters(self) -> int:
         return int(sum(p.numel() for p in self.encoder.model.parameters()))
@@ -225,8 +229,8 @@ class SmallBERT(Embedder):
         return self.tokenizer.base.unk_token not in self.pieces(word)
 
     @torch.no_grad()
-    def _states(self, texts: list[str], batch_size: int = 64):
-        """(offsets (seq, 2), hidden states (L, seq, d)) of each text."""
+    def _states(self, texts: list[str], batch_size: int = 64) -> list[TokenStates]:
+        """Each text's pieces, their offsets and hidden states ``(L, seq, d)``."""
         base = self.tokenizer.base
         out = []
         for i in range(0, len(texts), batch_size):
@@ -240,19 +244,22 @@ class SmallBERT(Embedder):
             H = torch.stack(hidden, dim=1).numpy()               # (batch, L, seq, d)
             for k in range(len(chunk)):
                 n = int(mask[k].sum())
-                out.append((np.asarray(enc["offset_mapping"][k])[:n], H[k, :, :n]))
+                out.append(TokenStates(
+                    text=chunk[k], tokens=base.convert_ids_to_tokens(enc["input_ids"][k][:n]),
+                    offsets=np.asarray(enc["offset_mapping"][k])[:n], states=H[k, :, :n],
+                    truncated=bool(enc.encodings[k].overflowing)))
         return out
 
     def use_layers(self, sentences, forms, lemmas) -> np.ndarray:
         spans = [find_word(s, f) for s, f in zip(sentences, forms)]
-        return np.stack([_pool_spans(off, H, [span])[:, 0]
-                         for (off, H), span in zip(self._states(list(sentences)), spans)])
+        return np.stack([_pool_spans(states, [span])[:, 0]
+                         for states, span in zip(self._states(list(sentences)), spans)])
 
     def token_layers(self, token_lists) -> list[np.ndarray]:
         token_lists = _check_token_lists(token_lists)
         joined = [_spans(t) for t in token_lists]
-        return [_pool_spans(off, H, spans)
-                for (off, H), (_, spans) in zip(self._states([t for t, _ in joined]), joined)]
+        return [_pool_spans(states, spans)
+                for states, (_, spans) in zip(self._states([t for t, _ in joined]), joined)]
 
     def parameters(self) -> int:
         """All parameters of the shipped model, masked-LM head included (tied weights once)."""
