@@ -126,26 +126,41 @@ def quiz(questions: Sequence[dict]) -> None:
     """
     from IPython.display import HTML, display
 
+    from .viz.html import Markup, render
+
     if not questions:
         raise ValueError("quiz() needs at least one question")
-    parts = ['<section class="ctxembed-quiz" aria-label="Self-check">']
-    for number, q in enumerate(questions, 1):
-        parts.append(f"<p><strong>Question {number}.</strong> {_inline(q['question'])}</p>")
-        if q["type"] == "numeric":
+    shown = []
+    for q in questions:
+        item = {"question": Markup(_inline(q["question"])), "numeric": q["type"] == "numeric"}
+        if item["numeric"]:
             right = next(a for a in q["answers"] if a.get("correct"))
             lo, hi = right["range"]
-            answer = f"{(lo + hi) / 2:.4g}"
+            item["answer"] = f"{(lo + hi) / 2:.4g}"
             if f"{lo:.3g}" != f"{hi:.3g}":
-                answer += f" (anything from {lo:.3g} to {hi:.3g} counts)"
-            parts.append(f"<details><summary>Show the answer</summary><p>{answer}. "
-                         f"{_inline(_feedback(right['feedback']))}</p></details>")
-            continue
-        parts.append("<ul>")
-        for a in q["answers"]:
-            verdict = "Right." if a["correct"] else "Not this one."
-            parts.append(f"<li><details><summary>{_inline(a['answer'])}</summary>"
-                         f"<p><strong>{verdict}</strong> {_inline(_feedback(a['feedback']))}</p>"
-                         "</details></li>")
-        parts.append("</ul>")
-    parts.append("</section>")
-    display(HTML("".join(parts)))
+                item["answer"] += f" (anything from {lo:.3g} to {hi:.3g} counts)"
+            item["feedback"] = Markup(_inline(_feedback(right["feedback"])))
+        else:
+            item["choices"] = [(Markup(_inline(a["answer"])), a["correct"],
+                                Markup(_inline(_feedback(a["feedback"])))) for a in q["answers"]]
+        shown.append(item)
+    display(HTML(render(_QUIZ, questions=shown)))
+
+
+# Question, choices and feedback arrive as HTML made by _inline (their Markdown, raw HTML escaped).
+_QUIZ = """
+<section class="ctxembed-quiz" aria-label="Self-check">
+{% for q in questions %}
+<p><strong>Question {{ loop.index }}.</strong> {{ q.question }}</p>
+{% if q.numeric %}
+<details><summary>Show the answer</summary><p>{{ q.answer }}. {{ q.feedback }}</p></details>
+{% else %}
+<ul>
+{% for choice, correct, feedback in q.choices %}
+<li><details><summary>{{ choice }}</summary><p><strong>{{ "Right." if correct else "Not this one." }}</strong> {{ feedback }}</p></details></li>
+{% endfor %}
+</ul>
+{% endif %}
+{% endfor %}
+</section>
+"""

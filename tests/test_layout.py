@@ -251,3 +251,15 @@ def test_batches_are_cut_and_padded_in_one_place():
         assert "len(current) + 1" not in text, f"{rel} cuts batches itself: use token_budget_batches"
         assert "torch.full((len(" not in text and "torch.zeros(len(" not in text, \
             f"{rel} pads sequences itself: use core.batching.pad_right"
+
+
+def test_html_is_made_from_templates_that_escape_what_they_insert():
+    """The library's HTML views render Jinja templates (``ctxembed.viz.html.render``, which
+    escapes every inserted value); none is assembled from f-strings that must each remember to."""
+    for path in sorted(LIB.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.JoinedStr) and node.values \
+                    and isinstance(node.values[0], ast.Constant) \
+                    and re.match(r"\s*<[a-zA-Z/!]", str(node.values[0].value)):
+                raise AssertionError(f"{path.relative_to(ROOT)}:{node.lineno} builds HTML with an "
+                                     "f-string: render a template with ctxembed.viz.html.render")

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..core.models import Encoder, load_encoder
+from ..viz.html import Markup, render
 from .internals import attention_maps
 
 __all__ = ["ATTENTION_SHADES", "attention_explorer", "attention_table_html", "plot_attention",
@@ -72,24 +73,25 @@ def attention_table_html(tokens: Sequence[str], probs: np.ndarray, title: str = 
     shade has :data:`ATTENTION_SHADES` levels, each a CSS class, so that a view weighs a
     few kilobytes (the explorer embeds every view in the page).
     """
-    from html import escape
-
     top = ATTENTION_SHADES - 1
-    head = "".join(f"<th class=k>{escape(t)}</th>" for t in tokens)
-    body = []
-    for i, query in enumerate(tokens):
-        levels = np.rint(np.clip(probs[i], 0, 1) * top).astype(int)
-        cells = "".join(f"<td class=a{v}>" if v else "<td>" for v in levels)
-        body.append(f"<tr><th class=q>{escape(query)}</th>{cells}</tr>")
+    levels = np.rint(np.clip(probs, 0, 1) * top).astype(int)
     shades = "".join(f".attn .a{v}{{background:#1f77b4{round(255 * v / top):02x}}}"
                      for v in range(1, ATTENTION_SHADES))
-    style = ("<style>.attn td{width:1.5em;height:1.5em;border:1px solid #eee;padding:0}"
-             ".attn th{font-weight:normal;padding:1px 3px}.attn th.q{text-align:right}"
-             f".attn th.k{{writing-mode:vertical-rl;transform:rotate(180deg)}}{shades}</style>")
-    return (f'{style}<div style="font-size:0.85em"><b>{escape(title)}</b>: rows attend to '
-            "columns; darker = more weight"
-            f'<table class="attn" style="border-collapse:collapse;margin-top:4px"><tr><th></th>'
-            f"{head}</tr>" + "".join(body) + "</table></div>")
+    return render(_ATTENTION_TABLE, tokens=list(tokens), title=title, shades=Markup(shades),
+                  rows=[(query, levels[i].tolist()) for i, query in enumerate(tokens)])
+
+
+# One CSS class per shade; a cell of weight 0 has none. Cells are left open (HTML allows it):
+# the explorer embeds every view of a sentence in the page, so each byte counts many times.
+_ATTENTION_TABLE = """
+<style>.attn td{width:1.5em;height:1.5em;border:1px solid #eee;padding:0}.attn th{font-weight:normal;padding:1px 3px}.attn th.q{text-align:right}.attn th.k{writing-mode:vertical-rl;transform:rotate(180deg)}{{ shades }}</style>
+<div style="font-size:0.85em"><b>{{ title }}</b>: rows attend to columns; darker = more weight<table class="attn" style="border-collapse:collapse;margin-top:4px">
+<tr><th></th>{% for token in tokens %}<th class=k>{{ token }}</th>{% endfor %}</tr>
+{% for query, levels in rows %}
+<tr><th class=q>{{ query }}</th>{% for level in levels %}{% if level %}<td class=a{{ level }}>{% else %}<td>{% endif %}{% endfor %}</tr>
+{% endfor %}
+</table></div>
+"""
 
 
 def attention_explorer(sentences: Sequence[str], heads: Sequence[int] | None = None,

@@ -107,19 +107,24 @@ class SummaryTable:
 
     def to_html(self) -> str:
         """The table with each cell's source in small print under its value."""
-        from html import escape
+        from ..viz.html import render
 
         models = list(dict.fromkeys(m for _, m in self.cells))
-        head = "".join(f"<th>{escape(m)}</th>" for m in models)
-        body = []
-        for r in ROWS:
-            tds = "".join(
-                f"<td>{escape(self.cells[(r, m)].text)}<br>"
-                f"<small style='color:#555'>{escape(self.cells[(r, m)].source)}</small></td>"
-                for m in models)
-            body.append(f"<tr><th>{escape(r)}</th>{tds}</tr>")
-        return (f"<table class='summary-table'><thead><tr><th></th>{head}</tr></thead>"
-                f"<tbody>{''.join(body)}</tbody></table>")
+        return render(_SUMMARY_TABLE, models=models,
+                      rows=[(r, [self.cells[(r, m)] for m in models]) for r in ROWS])
+
+
+_SUMMARY_TABLE = """
+<table class='summary-table'><thead><tr><th></th>{% for model in models %}<th>{{ model }}</th>{% endfor %}</tr></thead><tbody>
+{% for row, cells in rows %}
+<tr><th>{{ row }}</th>
+{% for cell in cells %}
+<td>{{ cell.text }}<br><small style='color:#555'>{{ cell.source }}</small></td>
+{% endfor %}
+</tr>
+{% endfor %}
+</tbody></table>
+"""
 
 
 def _source(facts: ModelFacts, key: str, default: str) -> str:

@@ -26,13 +26,13 @@ Example
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..core.similarity import unit_vectors
+from ..viz.html import render
 
 
 @dataclass
@@ -88,10 +88,17 @@ def nearest_words(pool: Pool, vector: np.ndarray, layer: int, k: int = 8,
 
 def neighbours_html(rows: list[tuple[str, float, str]], title: str) -> str:
     """A small HTML table of :func:`nearest_words` rows."""
-    body = "".join(f"<tr><td><b>{html.escape(w)}</b></td><td>{s:.2f}</td>"
-                   f"<td style='color:#555'>{html.escape(c)}</td></tr>" for w, s, c in rows)
-    return (f"<div style='font-size:90%'><p>{html.escape(title)}</p><table>"
-            f"<tr><th>neighbour</th><th>cosine</th><th>its context in the pool</th></tr>{body}</table></div>")
+    return render(_NEIGHBOURS_TABLE, rows=rows, title=title)
+
+
+_NEIGHBOURS_TABLE = """
+<div style='font-size:90%'><p>{{ title }}</p><table>
+<tr><th>neighbour</th><th>cosine</th><th>its context in the pool</th></tr>
+{% for word, cosine, context in rows %}
+<tr><td><b>{{ word }}</b></td><td>{{ "%.2f"|format(cosine) }}</td><td style='color:#555'>{{ context }}</td></tr>
+{% endfor %}
+</table></div>
+"""
 
 
 def neighbour_explorer(model, vocab, queries: Sequence[tuple[str, str]], pool: Pool, k: int = 8):

@@ -18,13 +18,14 @@ Example
 from __future__ import annotations
 
 import base64
-import html
 import io
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
+
+from .html import render
 
 # Each view's image travels inside the page's embedded widget state (base64), so its size is
 # the page's weight: lossless WebP is about a third of the PNG at the same resolution.
@@ -57,8 +58,9 @@ def figure_image_html(fig, *, alt: str | None = None, dpi: float = VIEW_DPI,
     width, height = _image_size(buf.getvalue(), fmt)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     mime = "image/jpeg" if fmt == "jpg" else f"image/{fmt}"
-    return (f'<img src="data:{mime};base64,{data}" alt="{html.escape(alt, quote=True)}" '
-            f'width="{width}" height="{height}" style="max-width:100%;height:auto">')
+    return render('<img src="data:{{ mime }};base64,{{ data }}" alt="{{ alt }}" width="{{ width }}" '
+                  'height="{{ height }}" style="max-width:100%;height:auto">',
+                  mime=mime, data=data, alt=alt, width=width, height=height)
 
 
 def _image_size(data: bytes, fmt: str) -> tuple[int, int]:
