@@ -89,3 +89,15 @@ def test_an_exercise_name_finds_the_zip_the_builder_wrote_beside_its_masters(tmp
     assert autograder_zip("demo") == built
     assert cli.resolve_assignment("demo", build=False) == built
     assert cli.resolve_assignment("demo") == built
+
+
+def test_the_instructor_tools_say_what_to_do_outside_a_clone_of_the_course(tmp_path, monkeypatch):
+    from ctxembed_instructor.paths import repo_dir
+
+    assert (repo_dir() / "_toc.yml").is_file(), "from this clone, the tools find it"
+    monkeypatch.setenv("CTXEMBED_REPO", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match=r"not a clone of the course.*CTXEMBED_REPO.*pip install -e \./instructor"):
+        repo_dir()
+    (tmp_path / "_toc.yml").write_text("root: index\n")
+    (tmp_path / "instructor").mkdir()
+    assert repo_dir() == tmp_path
