@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 from gensim.models import KeyedVectors
 
-from .core.errors import EmptyInputError, UnknownWordError, WordNotFoundError
+from .core.errors import EmptyInputError, UnknownWordError
+from .core.words import find_word
 
 
 @functools.lru_cache(maxsize=1)
@@ -75,10 +76,8 @@ def static_word_vectors(sentences: Sequence[str], word: str,
     It checks that the word occurs, like the contextual functions do, and then
     ignores the sentence, which is the whole point. Shape (n, d).
     """
-    pattern = re.compile(rf"(?<![^\W_]){re.escape(word.strip())}(?![^\W_])", re.IGNORECASE)
     for s in sentences:
-        if not pattern.search(s):
-            raise WordNotFoundError(f"{word!r} does not occur as a whole word in {s!r}.")
+        find_word(s, word)      # the word must be there, found as the contextual functions find it
     v = static_vector(word, vectors)
     return np.tile(v, (len(sentences), 1))
 

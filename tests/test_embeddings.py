@@ -254,3 +254,32 @@ def test_mean_pairwise_cosine_of_uses_at_several_layers_is_one_mean_per_layer():
     assert per_layer.shape == (3,)
     for layer in range(3):
         assert per_layer[layer] == pytest.approx(mean_pairwise_cosine(uses[:, layer]))
+
+
+def test_a_layer_choice_means_the_same_states_for_any_number_of_layers():
+    from ctxembed.core.embeddings import layer_selection
+
+    assert layer_selection("last", 7) == ([6], "one")
+    assert layer_selection(-2, 7) == ([5], "one") and layer_selection(0, 7) == ([0], "one")
+    assert layer_selection("concat_last4", 7) == ([3, 4, 5, 6], "concat")
+    assert layer_selection("all", 3) == ([0, 1, 2], "all")
+    # a model with fewer than four hidden states sums (or joins) all of them, once each
+    assert layer_selection("sum_last4", 3) == ([0, 1, 2], "sum")
+    with pytest.raises(ValueError, match="does not exist"):
+        layer_selection(7, 7)
+
+
+def test_the_sentence_cache_counts_hits_and_forgets_least_recently_used_first(monkeypatch):
+    import cachetools
+
+    from ctxembed.core import embeddings
+
+    monkeypatch.setattr(embeddings, "_CACHE", cachetools.LRUCache(maxsize=2))
+    embeddings.clear_cache()
+    embeddings.token_states(["One bank.", "Two banks."])
+    embeddings.token_states(["One bank."])                       # a hit, and now the most recent
+    embeddings.token_states(["Three banks."])                    # pushes out "Two banks."
+    assert embeddings.cache_info() == {"entries": 2, "hits": 1, "misses": 3}
+    embeddings.token_states(["Two banks.", "One bank."])
+    assert embeddings.cache_info()["hits"] == 2 and embeddings.cache_info()["misses"] == 4
+    embeddings.clear_cache()

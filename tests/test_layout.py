@@ -239,10 +239,8 @@ def test_the_course_cache_folder_is_named_in_one_place_and_no_cache_key_is_bumpe
 
 
 def test_batches_are_cut_and_padded_in_one_place():
-    """``core.batching`` cuts length-sorted batches and pads them. ``core/embeddings.py`` keeps
-    its own padding loop for now: it is part of the code key of every cached WSD vector, so
-    moving it means re-encoding them all (a change of its own)."""
-    allowed = {LIB / "core" / "batching.py", LIB / "core" / "embeddings.py"}
+    """``core.batching`` cuts length-sorted batches and pads them, for every loop of the course."""
+    allowed = {LIB / "core" / "batching.py"}
     for path in sorted(LIB.rglob("*.py")):
         if path in allowed:
             continue
@@ -263,3 +261,15 @@ def test_html_is_made_from_templates_that_escape_what_they_insert():
                     and re.match(r"\s*<[a-zA-Z/!]", str(node.values[0].value)):
                 raise AssertionError(f"{path.relative_to(ROOT)}:{node.lineno} builds HTML with an "
                                      "f-string: render a template with ctxembed.viz.html.render")
+
+
+def test_no_package_imports_another_package_s_private_names():
+    """A name starting with ``_`` is its module's own business: another package that needs it
+    gets a public name, so a maintainer can change a private helper without reading the rest."""
+    for path in sorted(LIB.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            crosses = isinstance(node, ast.ImportFrom) and (
+                node.level >= 2 or (node.level == 0 and (node.module or "").startswith("ctxembed")))
+            if crosses:
+                private = [a.name for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
+                assert not private, f"{path.relative_to(ROOT)}:{node.lineno} imports private {private}"

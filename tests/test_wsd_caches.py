@@ -8,6 +8,7 @@ import importlib
 import json
 import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -455,3 +456,26 @@ def test_the_sense_table_key_changes_with_the_wordnet_files(tmp_path, monkeypatc
     (copy / "corpora" / "wordnet" / "data.noun").write_text("edited\n")
     monkeypatch.setenv("CTXEMBED_NLTK_DATA", str(copy))
     assert sense_table_path() != before
+
+
+def test_the_vector_code_key_covers_every_module_the_vectors_are_computed_with():
+    """A cached vector is named by the code of VECTOR_CODE's modules: each course module they
+    import to compute it is in that list too, so changing one can never leave old vectors
+    read for new code. Modules that compute nothing (errors, defaults, where caches live) are
+    the exceptions."""
+    import ast
+    import importlib.util
+
+    computes_nothing = {"ctxembed.core.errors", "ctxembed.core.defaults", "ctxembed.core.cache",
+                        "ctxembed.wsd.caching", "ctxembed.core.lazy"}
+    for module in caching.VECTOR_CODE:
+        spec = importlib.util.find_spec(module)
+        package = module if spec.submodule_search_locations else module.rpartition(".")[0]
+        for node in ast.walk(ast.parse(Path(spec.origin).read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                imported = f"{base}.{node.module}" if node.module else base
+                if importlib.util.find_spec(imported).submodule_search_locations:
+                    continue        # a package's __init__ only re-exports
+                assert imported in caching.VECTOR_CODE or imported in computes_nothing, \
+                    f"{module} computes with {imported}, which is not in VECTOR_CODE"

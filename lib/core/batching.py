@@ -59,15 +59,22 @@ def sorted_slices(lengths: Sequence[int], batch_size: int, longest_first: bool =
         yield order[start:start + batch_size].tolist()
 
 
-def pad_right(sequences: Sequence[Sequence[int]], pad_id: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-pad id sequences to the longest: ``input_ids`` and ``attention_mask``, both
-    ``(batch, longest)`` long tensors (the mask is 1 on real tokens, 0 on padding)."""
+def pad_right(sequences: Sequence, pad_id: float = 0,
+              dtype: torch.dtype = torch.long) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad sequences to the longest: the padded batch and its ``attention_mask``.
+
+    ``sequences`` are id lists (the default: ``(batch, longest)`` long ids) or arrays of
+    vectors, ``(length, ...)`` each, padded to ``(batch, longest, ...)`` of ``dtype``. The mask
+    is ``(batch, longest)``, 1 on real tokens and 0 on padding.
+    """
     if not len(sequences):
         raise ValueError("pad_right needs at least one sequence.")
-    width = max(len(s) for s in sequences)
-    ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(sequences), width), dtype=torch.long)
-    for row, s in enumerate(sequences):
-        ids[row, :len(s)] = torch.as_tensor(np.asarray(s, dtype=np.int64))
-        mask[row, :len(s)] = 1
-    return ids, mask
+    arrays = [torch.as_tensor(np.array(s, dtype=np.int64 if dtype == torch.long else None)).to(dtype)
+              for s in sequences]
+    width = max(len(a) for a in arrays)
+    padded = torch.full((len(arrays), width, *arrays[0].shape[1:]), pad_id, dtype=dtype)
+    mask = torch.zeros((len(arrays), width), dtype=torch.long)
+    for row, a in enumerate(arrays):
+        padded[row, :len(a)] = a
+        mask[row, :len(a)] = 1
+    return padded, mask

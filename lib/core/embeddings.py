@@ -34,13 +34,14 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import cachetools
 import numpy as np
 import torch
 
+from .batching import pad_right, sorted_slices
 from .errors import EmptyInputError, WordNotFoundError
 from .models import Encoder, load_encoder
 from .pooling import POOLING_CHOICES, pool_tokens
@@ -80,7 +81,8 @@ class TokenStates:
     truncated: bool = False
 
 
-def _layer_key(layers: LayerSpec) -> str:
+def layer_key(layers: LayerSpec) -> str:
+    """The layer choice as a name (``"last"``, ``"layer3"``...): a clear error for anything else."""
     if isinstance(layers, (bool, np.bool_)):
         raise TypeError("layers must be an int or one of " + ", ".join(LAYER_CHOICES))
     if isinstance(layers, (int, np.integer)):
@@ -91,6 +93,31 @@ def _layer_key(layers: LayerSpec) -> str:
         f"layers={layers!r} is not understood: use an int (0 = embeddings, 1..L = layers, "
         f"-1 = last) or one of {', '.join(repr(c) for c in LAYER_CHOICES)}."
     )
+
+
+def layer_selection(layers: LayerSpec, n_states: int) -> tuple[list[int], str]:
+    """What a layer choice means for a model with ``n_states`` hidden states (L+1): the
+    indices of the states it takes, and how they make one vector, ``"one"``, ``"sum"``,
+    ``"concat"`` or ``"all"`` (stacked). The one place the choices are defined:
+    :func:`combine_layers` applies them to a model's output, and
+    :func:`ctxembed.wsd.vectors.layers_from_all` to cached every-layer vectors.
+
+    Example
+    -------
+    >>> layer_selection("sum_last4", 7), layer_selection(-1, 7)
+    (([3, 4, 5, 6], 'sum'), ([6], 'one'))
+    """
+    key = layer_key(layers)
+    if key == "last":
+        return [n_states - 1], "one"
+    if key in ("sum_last4", "concat_last4"):
+        return list(range(max(0, n_states - 4), n_states)), key.split("_")[0]
+    if key == "all":
+        return list(range(n_states)), "all"
+    index = int(layers)
+    if not -n_states <= index < n_states:
+        raise ValueError(f"layer {index} does not exist: this model has hidden states 0..{n_states - 1}.")
+    return [index % n_states], "one"
 
 
 def combine_layers(hidden_states: Sequence[torch.Tensor], layers: LayerSpec) -> torch.Tensor:
@@ -109,68 +136,47 @@ def combine_layers(hidden_states: Sequence[torch.Tensor], layers: LayerSpec) -> 
         (batch, seq, H), (batch, seq, 4H) for ``"concat_last4"``, or
         (batch, L+1, seq, H) for ``"all"``.
     """
-    key = _layer_key(layers)
-    n = len(hidden_states)
-    if key == "last":
-        return hidden_states[-1]
-    if key == "sum_last4":
-        return torch.stack(tuple(hidden_states[-4:]), dim=0).sum(dim=0)
-    if key == "concat_last4":
-        return torch.cat(tuple(hidden_states[-4:]), dim=-1)
-    if key == "all":
-        return torch.stack(tuple(hidden_states), dim=1)
-    index = int(layers)
-    if not -n <= index < n:
-        raise ValueError(f"layer {index} does not exist: this model has hidden states 0..{n - 1}.")
-    return hidden_states[index]
+    indices, how = layer_selection(layers, len(hidden_states))
+    if how == "one":
+        return hidden_states[indices[0]]
+    states = tuple(hidden_states[i] for i in indices)
+    if how == "sum":
+        return torch.stack(states, dim=0).sum(dim=0)
+    if how == "concat":
+        return torch.cat(states, dim=-1)
+    return torch.stack(states, dim=1)
 
 
-class _LRU:
-    """A small thread-safe least-recently-used cache of TokenStates."""
-
-    def __init__(self, max_entries: int = 2048):
-        self.max_entries = max_entries
-        self._data: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key):
-        with self._lock:
-            if key in self._data:
-                self._data.move_to_end(key)
-                self.hits += 1
-                return self._data[key]
-            self.misses += 1
-            return None
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.max_entries:
-                self._data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-            self.hits = self.misses = 0
-
-    def __len__(self) -> int:
-        return len(self._data)
+#: The TokenStates of recently encoded sentences, by (model, layer choice, text), in
+#: cachetools' least-recently-used cache. The service answers questions from several threads,
+#: so every read and write takes the lock.
+_CACHE = cachetools.LRUCache(maxsize=2048)
+_CACHE_LOCK = threading.Lock()
+_CACHE_COUNTS = {"hits": 0, "misses": 0}
 
 
-_CACHE = _LRU()
+def _cached_states(key):
+    with _CACHE_LOCK:
+        states = _CACHE.get(key)
+        _CACHE_COUNTS["misses" if states is None else "hits"] += 1
+        return states
+
+
+def _remember_states(key, states) -> None:
+    with _CACHE_LOCK:
+        _CACHE[key] = states
 
 
 def clear_cache() -> None:
     """Forget every cached sentence (e.g. before timing a cold run)."""
-    _CACHE.clear()
+    with _CACHE_LOCK:
+        _CACHE.clear()
+        _CACHE_COUNTS.update(hits=0, misses=0)
 
 
 def cache_info() -> dict:
     """``{"entries", "hits", "misses"}`` of the sentence cache."""
-    return {"entries": len(_CACHE), "hits": _CACHE.hits, "misses": _CACHE.misses}
+    return {"entries": len(_CACHE), **_CACHE_COUNTS}
 
 
 def _check_texts(texts) -> list[str]:
@@ -214,11 +220,11 @@ def token_states(
     """
     texts = _check_texts(texts)
     enc = load_encoder(encoder)
-    layer_key = _layer_key(layers)
+    key = layer_key(layers)
     results: list[TokenStates | None] = [None] * len(texts)
     todo: dict[str, list[int]] = {}
     for i, text in enumerate(texts):
-        hit = _CACHE.get((enc.name, layer_key, text)) if use_cache else None
+        hit = _cached_states((enc.name, key, text)) if use_cache else None
         if hit is not None:
             results[i] = hit
         else:
@@ -228,7 +234,7 @@ def token_states(
         unique = list(todo)
         for text, states in zip(unique, _encode_uncached(enc, unique, layers, batch_size)):
             if use_cache:
-                _CACHE.put((enc.name, layer_key, text), states)
+                _remember_states((enc.name, key, text), states)
             for i in todo[text]:
                 results[i] = states
     return results  # type: ignore[return-value]
@@ -257,20 +263,12 @@ def _encode_uncached(enc: Encoder, texts: list[str], layers: LayerSpec, batch_si
             "sentences to keep every word.", stacklevel=3,
         )
 
-    order = sorted(range(len(texts)), key=lambda i: len(ids_list[i]))
     out: list[TokenStates | None] = [None] * len(texts)
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
     wants_types = "token_type_ids" in tok.model_input_names
     device = enc.model.device
-    for start in range(0, len(order), batch_size):
-        batch = order[start:start + batch_size]
-        width = max(len(ids_list[i]) for i in batch)
-        input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, i in enumerate(batch):
-            n = len(ids_list[i])
-            input_ids[row, :n] = torch.tensor(ids_list[i])
-            mask[row, :n] = 1
+    for batch in sorted_slices([len(ids) for ids in ids_list], batch_size):
+        input_ids, mask = pad_right([ids_list[i] for i in batch], pad_id)
         inputs = {"input_ids": input_ids.to(device), "attention_mask": mask.to(device)}
         if wants_types:
             inputs["token_type_ids"] = torch.zeros_like(inputs["input_ids"])
@@ -316,17 +314,17 @@ def word_piece_indices(states: TokenStates, span: tuple[int, int]) -> list[int]:
     return idx
 
 
-def _pool_pieces(piece_states: np.ndarray, how: str) -> np.ndarray:
+def _pool_pieces(piece_states: np.ndarray, pieces: str) -> np.ndarray:
     """Pool (pieces, ...) along axis 0 (axis -2 of 'all' states handled by caller)."""
-    if how == "mean":
+    if pieces == "mean":
         return piece_states.mean(axis=0)
-    if how == "first":
+    if pieces == "first":
         return piece_states[0].copy()
-    if how == "max":
+    if pieces == "max":
         return piece_states.max(axis=0)
-    if how == "sum":
+    if pieces == "sum":
         return piece_states.sum(axis=0)
-    raise ValueError(f"pieces={how!r}: use one of {', '.join(PIECE_POOLING)}.")
+    raise ValueError(f"pieces={pieces!r}: use one of {', '.join(PIECE_POOLING)}.")
 
 
 # --------------------------------------------------------------------------- #
@@ -440,19 +438,13 @@ def sentence_vectors(
     sentences = _check_texts(sentences)
     if pooling not in POOLING_CHOICES:
         raise ValueError(f"pooling={pooling!r}: use one of {', '.join(map(repr, POOLING_CHOICES))}.")
-    if _layer_key(layers) == "all":
+    if layer_key(layers) == "all":
         raise ValueError("sentence_vectors takes one layer choice, not 'all'.")
     all_states = token_states(sentences, layers=layers, encoder=encoder, batch_size=batch_size)
-    width = max(len(s.tokens) for s in all_states)
-    dim = all_states[0].states.shape[-1]
-    hidden = torch.zeros((len(all_states), width, dim))
-    mask = torch.zeros((len(all_states), width), dtype=torch.long)
-    for row, s in enumerate(all_states):
-        n = len(s.tokens)
-        hidden[row, :n] = torch.from_numpy(np.array(s.states))
-        mask[row, :n] = 1
-        if not include_special:
-            mask[row, 0] = mask[row, n - 1] = 0
+    hidden, mask = pad_right([s.states for s in all_states], dtype=torch.float32)
+    if not include_special:
+        for row, s in enumerate(all_states):
+            mask[row, 0] = mask[row, len(s.tokens) - 1] = 0
     vectors = pool_tokens(hidden, mask, pooling)
     if normalize:
         vectors = torch.nn.functional.normalize(vectors, dim=-1)

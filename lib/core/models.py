@@ -171,8 +171,10 @@ def probe_hub(name: str, timeout: float = 3.0) -> str:
     return "missing" if status in (401, 404) else "error"
 
 
-def _resolve(name: str) -> tuple[str, str | None]:
-    """Map a model name to (what to pass to from_pretrained, local source or None)."""
+def resolve_model_name(name: str) -> tuple[str, str | None]:
+    """Map a model name to (what to pass to from_pretrained, local source or None): the
+    packaged default for its aliases, a folder, or a hub name, with the error that says what
+    to pass when it is none of them."""
     if name.strip().lower() in _DEFAULT_ALIASES:
         return str(packaged_model_path()), "packaged"
     folder = Path(name).expanduser()
@@ -288,7 +290,7 @@ def load_encoder(name: str | Encoder | None = None, *, device: str | None = None
         with _cache_lock:
             return _cache.setdefault(key, encoder)
 
-    target, source = _resolve(name)
+    target, source = resolve_model_name(name)
     if source == "local folder":
         tokenizer, model = _load_folder(target)
     elif source is not None:

@@ -7,7 +7,7 @@ import torch
 POOLING_CHOICES = ("cls", "mean", "max")
 
 
-def pool_tokens(hidden: torch.Tensor, attention_mask: torch.Tensor, how: str = "mean") -> torch.Tensor:
+def pool_tokens(hidden: torch.Tensor, attention_mask: torch.Tensor, pooling: str = "mean") -> torch.Tensor:
     """Pool token vectors into one vector per sequence.
 
     Parameters
@@ -16,7 +16,9 @@ def pool_tokens(hidden: torch.Tensor, attention_mask: torch.Tensor, how: str = "
         Token vectors, e.g. a model's ``last_hidden_state``.
     attention_mask : torch.Tensor, shape (batch, seq)
         1 for tokens to pool over, 0 for padding (and for anything else to skip).
-    how : {"cls", "mean", "max"}
+    pooling : {"cls", "mean", "max"}
+        The same ``pooling`` as :func:`~ctxembed.core.embeddings.sentence_vectors`
+        (``pieces=`` is the other pooling of the course: a word's WordPiece vectors into one).
         ``"cls"`` takes position 0 (the ``[CLS]`` token); ``"mean"`` averages the
         unmasked tokens; ``"max"`` takes the per-dimension maximum over them.
 
@@ -35,12 +37,12 @@ def pool_tokens(hidden: torch.Tensor, attention_mask: torch.Tensor, how: str = "
             f"Expected hidden (batch, seq, H) and mask (batch, seq); got {tuple(hidden.shape)} "
             f"and {tuple(attention_mask.shape)}."
         )
-    if how == "cls":
+    if pooling == "cls":
         return hidden[:, 0]
     mask = attention_mask.to(hidden.dtype).unsqueeze(-1)
-    if how == "mean":
+    if pooling == "mean":
         return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-    if how == "max":
+    if pooling == "max":
         filled = hidden.masked_fill(mask == 0, torch.finfo(hidden.dtype).min)
         return filled.max(dim=1).values
-    raise ValueError(f"pooling={how!r}: use one of {', '.join(POOLING_CHOICES)}.")
+    raise ValueError(f"pooling={pooling!r}: use one of {', '.join(POOLING_CHOICES)}.")

