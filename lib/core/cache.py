@@ -13,12 +13,11 @@ read for new code.
 
 Example
 -------
->>> import tempfile, os
->>> with tempfile.TemporaryDirectory() as tmp:
-...     os.environ["CTXEMBED_CACHE"] = tmp
+>>> import os, tempfile
+>>> from unittest import mock
+>>> with tempfile.TemporaryDirectory() as tmp, mock.patch.dict(os.environ, {"CTXEMBED_CACHE": tmp}):
 ...     path = cached_file("data", "squares", ".json", code=("ctxembed.core.cache",), inputs=[1, 2, 3])
 ...     _ = write_atomic(path, lambda tmp_path: tmp_path.write_text("[1, 4, 9]"))
-...     del os.environ["CTXEMBED_CACHE"]
 ...     path.parent.name, path.name.startswith("squares-"), path.read_text()
 ('data', True, '[1, 4, 9]')
 """
