@@ -98,6 +98,5 @@ def test_the_instructor_tools_say_what_to_do_outside_a_clone_of_the_course(tmp_p
     monkeypatch.setenv("CTXEMBED_REPO", str(tmp_path))
     with pytest.raises(FileNotFoundError, match=r"not a clone of the course.*CTXEMBED_REPO.*pip install -e \./instructor"):
         repo_dir()
-    (tmp_path / "_toc.yml").write_text("root: index\n")
     (tmp_path / "instructor").mkdir()
     assert repo_dir() == tmp_path

@@ -9,6 +9,7 @@ readers.
 from __future__ import annotations
 
 import base64
+import html
 import re
 
 import matplotlib
@@ -97,7 +98,7 @@ def test_explorer_views_are_images_with_alt_text_and_compact():
     html_ = figure_image_html(fig)
     m = re.match(r'<img src="data:image/webp;base64,([^"]+)" alt="([^"]+)" width="\d+" height="\d+"', html_)
     assert m, html_[:200]
-    assert 'Horizontal bar chart &quot;reference use&quot;: 17 bars' in m.group(2)
+    assert 'Horizontal bar chart "reference use": 17 bars' in html.unescape(m.group(2))
     assert len(base64.b64decode(m.group(1))) < 25_000, "a view should stay small (lossless WebP)"
     assert not plt.get_fignums(), "the figure is closed once drawn"
     with pytest.raises(ValueError, match="fmt must be"):
@@ -115,9 +116,9 @@ def test_view_switcher_views_carry_alt_text():
     box = view_switcher({"two": 2, "three": 3}, draw, description="Points:")
     dropdown, stack = box.children
     assert dropdown.description == "Points:"
-    alts = [re.search(r'alt="([^"]+)"', v.value).group(1) for v in stack.children]
-    assert alts == ['Line chart &quot;k=2&quot;, 1 line (2 points); 2 points goes from 0 to 1.',
-                    'Line chart &quot;k=3&quot;, 1 line (3 points); 3 points goes from 0 to 2.']
+    alts = [html.unescape(re.search(r'alt="([^"]+)"', v.value).group(1)) for v in stack.children]
+    assert alts == ['Line chart "k=2", 1 line (2 points); 2 points goes from 0 to 1.',
+                    'Line chart "k=3", 1 line (3 points); 3 points goes from 0 to 2.']
     assert isinstance(figure_output(draw(2)).value, str)
 
 

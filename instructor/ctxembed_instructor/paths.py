@@ -19,15 +19,16 @@ from pathlib import Path
 def repo_dir() -> Path:
     """The course repository: ``$CTXEMBED_REPO``, or the clone holding this package.
 
-    Raises ``FileNotFoundError``, saying what to do, when that folder is not a clone of the
-    course (the package installed without ``-e``, or a wrong ``CTXEMBED_REPO``).
+    Raises ``FileNotFoundError``, saying what to do, when that folder has no ``instructor/``
+    (the masters and zips the tools read): the package installed without ``-e``, or a wrong
+    ``CTXEMBED_REPO``.
     """
     folder = Path(os.environ.get("CTXEMBED_REPO") or Path(__file__).resolve().parents[2])
-    if not ((folder / "_toc.yml").is_file() and (folder / "instructor").is_dir()):
+    if not (folder / "instructor").is_dir():
         where = "CTXEMBED_REPO" if os.environ.get("CTXEMBED_REPO") else "this package's folder"
         raise FileNotFoundError(
-            f"{folder} ({where}) is not a clone of the course repository (it has no _toc.yml "
-            "and instructor/), and the instructor's tools work on one: set CTXEMBED_REPO to "
+            f"{folder} ({where}) is not a clone of the course repository (it has no "
+            "instructor/ folder), and the instructor's tools work on one: set CTXEMBED_REPO to "
             "your clone, or install the tools from it with `pip install -e ./instructor`.")
     return folder
 
