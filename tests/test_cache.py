@@ -101,7 +101,7 @@ def _usages_path(monkeypatch):
     seen = []
     real = senses.cached_file
     monkeypatch.setattr(senses, "cached_file", lambda *a, **k: seen.append(real(*a, **k)) or seen[-1])
-    monkeypatch.setattr(senses, "load_wordnet", lambda: (_ for _ in ()).throw(_Stop()))
+    monkeypatch.setattr(senses, "synset_texts", lambda *a: (_ for _ in ()).throw(_Stop()))
     with pytest.raises(_Stop):
         senses.wordnet_usages()
     return seen[-1]

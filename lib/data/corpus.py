@@ -39,14 +39,18 @@ CORPUS_CODE = ("ctxembed.data.corpus", "ctxembed.data.wordnet")
 VALID_MODULUS = 20  # 1 in 20 synsets (5%) go to validation
 
 _TOKEN = re.compile(r"[a-z]+(?=n't)|n't|'[a-z]+|[a-z]+(?:-[a-z]+)*|\d+(?:[.,]\d+)*|[^\sa-z\d]")
+_TOKEN_ANY_CASE = re.compile(_TOKEN.pattern, re.IGNORECASE)
 
 
-def tokenize(text: str) -> list[str]:
+def tokenize(text: str, *, keep_case: bool = False) -> list[str]:
     """Lower-case word-level tokens: words (with inner hyphens), clitics, numbers, punctuation.
 
     Parameters
     ----------
     text : str
+    keep_case : bool
+        Give the tokens as the text writes them (``"Don't"`` -> ``["Do", "n't"]``): the same
+        tokens, lower-cased or not.
 
     Returns
     -------
@@ -57,7 +61,7 @@ def tokenize(text: str) -> list[str]:
     >>> tokenize("Don't bank on it.")
     ['do', "n't", 'bank', 'on', 'it', '.']
     """
-    return _TOKEN.findall(text.lower())
+    return _TOKEN_ANY_CASE.findall(text) if keep_case else _TOKEN.findall(text.lower())
 
 
 @dataclass

@@ -11,6 +11,11 @@ Two ways in:
 - :func:`synset_texts` reads every synset's name, lemmas, definition and examples
   straight from the data files in about 2 s (NLTK needs 15 to 60 s to build its
   synset objects). The course's corpora and sense-labelled sentences are made from it.
+  :func:`sense_counts` (SemCor's tag counts, what ``Lemma.count()`` returns) and
+  :func:`exception_forms` (irregular forms, ``"sprang" -> ("spring",)``) read the other two
+  kinds of file the same way. These are the only functions that open WordNet's files.
+- :func:`base_forms` is WordNet's morphology (NLTK's ``morphy``): the lemmas a written
+  form may be. The sense-labelled sentences and the WSD system's word lookup both use it.
 
 Example
 -------
@@ -144,6 +149,8 @@ class SynsetText:
         The gloss without its examples.
     examples : tuple of str
         The quoted example sentences of the gloss.
+    offset : str
+        The synset's byte offset in its data file (``"09213565"``), as ``index.sense`` names it.
     """
 
     name: str
@@ -151,8 +158,10 @@ class SynsetText:
     lemmas: tuple[str, ...]
     definition: str
     examples: tuple[str, ...]
+    offset: str
 
 
+@functools.lru_cache(maxsize=1)
 def _sense_offsets(folder: Path) -> dict[tuple[str, str], list[str]]:
     """``(lemma, pos) -> synset offsets`` in sense order, from WordNet's ``index.*`` files."""
     table = {}
@@ -192,7 +201,7 @@ def _read_synset_texts() -> tuple[SynsetText, ...]:
         if pos == "s":
             senses = [o for o in senses if o in satellites]
         name = f"{first}.{pos}.{senses.index(offset) + 1:02d}"
-        texts.append(SynsetText(name, pos, lemmas, definition, examples))
+        texts.append(SynsetText(name, pos, lemmas, definition, examples, offset))
     return tuple(texts)
 
 
@@ -230,6 +239,31 @@ def synset_texts(pos: str | None = None) -> tuple[SynsetText, ...]:
     return tuple(t for t in texts if t.pos in keep)
 
 
+def synsets_of(lemma: str, pos: str | None = None) -> tuple[SynsetText, ...]:
+    """The synsets ``lemma`` is a lemma of, in WordNet's order: by part of speech (noun,
+    verb, adjective, adverb), then by sense number; what NLTK's ``wn.synsets`` gives for a
+    lemma (not for an inflected form: ``"banks"`` is the botanist's name only).
+
+    Example
+    -------
+    >>> [s.name for s in synsets_of("bark", "v")]
+    ['bark.v.01', 'bark.v.02', 'bark.v.03', 'bark.v.04', 'bark.v.05']
+    """
+    folder = install_wordnet(quiet=True)   # returns at once when WordNet is there
+    offsets = _sense_offsets(folder)
+    by_offset = _synsets_by_offset()
+    key = lemma.strip().lower().replace(" ", "_")
+    return tuple(by_offset[POS_FILES[p], offset]
+                 for p in ("n", "v", "a", "r") if pos in (None, p)
+                 for offset in offsets.get((key, p), ()))
+
+
+@functools.lru_cache(maxsize=1)
+def _synsets_by_offset() -> dict[tuple[str, str], SynsetText]:
+    """``(data file, offset) -> synset``: an offset names a synset within its data file."""
+    return {(POS_FILES["a" if t.pos == "s" else t.pos], t.offset): t for t in synset_texts()}
+
+
 def wordnet_texts() -> list[str]:
     """Every distinct definition and example sentence of WordNet, in reading order (~165k).
 
@@ -243,3 +277,100 @@ def wordnet_texts() -> list[str]:
             if text:
                 seen.setdefault(text, None)
     return list(seen)
+
+
+# WordNet's lexicographer file numbers in a sense key (``bank%1:17:01::``): 1 noun, 2 verb,
+# 3 adjective, 4 adverb, 5 satellite adjective; the data file each one's offset is in.
+_SENSE_KEY_FILES = {"1": "noun", "2": "verb", "3": "adj", "4": "adv", "5": "adj"}
+
+
+@functools.lru_cache(maxsize=1)
+def sense_counts() -> dict[tuple[str, str], int]:
+    """``(lemma, synset name) -> tagged SemCor occurrences``, for every sense SemCor tagged.
+
+    Read from WordNet's ``index.sense`` (sense key, synset offset, sense number, tag count):
+    the counts NLTK's ``Lemma.count()`` returns (a test compares them), in a second instead
+    of the minute NLTK needs to build its lemma objects. Lemmas are lower case.
+
+    Example
+    -------
+    >>> sense_counts()["bank", "depository_financial_institution.n.01"]
+    20
+    """
+    folder = install_wordnet(quiet=True)   # returns at once when WordNet is there
+    names = {key: t.name for key, t in _synsets_by_offset().items()}
+    counts = {}
+    with open(folder / "index.sense", encoding="utf-8") as fh:
+        for line in fh:
+            key, offset, _number, tag_count = line.split()
+            if int(tag_count):
+                lemma, rest = key.split("%", 1)
+                name = names.get((_SENSE_KEY_FILES[rest[0]], offset))
+                if name:
+                    counts[lemma.lower(), name] = int(tag_count)
+    return counts
+
+
+# --------------------------------------------------------------------------- #
+# WordNet's morphology: which lemmas a written form can be (what NLTK's morphy tries)
+# --------------------------------------------------------------------------- #
+#: The parts of speech of the exception lists and endings, in WordNet's order.
+PARTS_OF_SPEECH = ("n", "v", "a", "r")
+_EXCEPTION_FILES = {"n": "noun", "v": "verb", "a": "adj", "r": "adv"}
+#: WordNet's regular endings per part of speech and what replaces them (``"ies"`` -> ``"y"``:
+#: ``"berries"`` -> ``"berry"``), as WordNet's morphy(7WN) lists them. They equal NLTK's
+#: ``WordNetCorpusReader.MORPHOLOGICAL_SUBSTITUTIONS`` (a test compares them); written here
+#: because importing NLTK takes a second and loads pandas and scikit-learn, which the WSD's
+#: quick command-line answer does without.
+REGULAR_ENDINGS = {
+    "n": (("s", ""), ("ses", "s"), ("ves", "f"), ("xes", "x"), ("zes", "z"), ("ches", "ch"),
+          ("shes", "sh"), ("men", "man"), ("ies", "y")),
+    "v": (("s", ""), ("ies", "y"), ("es", "e"), ("es", ""), ("ed", "e"), ("ed", ""),
+          ("ing", "e"), ("ing", "")),
+    "a": (("er", ""), ("est", ""), ("er", "e"), ("est", "e")),
+    "r": (),
+}
+
+
+@functools.lru_cache(maxsize=None)
+def exception_forms(pos: str) -> dict[str, tuple[str, ...]]:
+    """Irregular forms of part of speech ``pos`` (``n``, ``v``, ``a``, ``r``) and their lemmas,
+    from WordNet's exception list for it: ``exception_forms("v")["sprang"] == ("spring",)``.
+
+    Example
+    -------
+    >>> exception_forms("n")["geese"]
+    ('goose',)
+    """
+    if pos not in _EXCEPTION_FILES:
+        raise ValueError(f"pos must be one of {sorted(_EXCEPTION_FILES)}, not {pos!r}")
+    folder = install_wordnet(quiet=True)   # returns at once when WordNet is there
+    out: dict[str, list[str]] = {}
+    for line in (folder / f"{_EXCEPTION_FILES[pos]}.exc").read_text(encoding="utf-8").splitlines():
+        form, *bases = line.split()
+        out.setdefault(form, []).extend(bases)
+    return {form: tuple(bases) for form, bases in out.items()}
+
+
+def base_forms(word: str, pos: str, irregular=None) -> list[str]:
+    """The lemmas ``word`` may be a form of as part of speech ``pos``, the way WordNet's
+    morphy finds them, before asking which of them are words: the word itself, then its
+    irregular lemmas when it has some (``irregular``, default WordNet's exception list for
+    ``pos``), else each regular ending of ``pos`` undone (:data:`REGULAR_ENDINGS`) where two
+    letters stay before the ending (``"bed"`` is no form of *be*).
+
+    Example
+    -------
+    >>> base_forms("Barked", "v")
+    ['barked', 'barke', 'bark']
+    >>> base_forms("ran", "v")
+    ['ran', 'run']
+    """
+    low = word.lower()
+    if irregular is None:
+        irregular = exception_forms(pos).get(low, ())
+    if irregular:
+        return list(dict.fromkeys([low, *irregular]))
+    return list(dict.fromkeys([low] + [low[: len(low) - len(ending)] + replacement
+                                       for ending, replacement in REGULAR_ENDINGS[pos]
+                                       if low.endswith(ending) and len(low) - len(ending) >= 2]))

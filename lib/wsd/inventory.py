@@ -38,7 +38,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.errors import EmptyInputError, UnknownWordError
-from ..data.wordnet import install_wordnet, synset_texts
+from ..data.wordnet import exception_forms, sense_counts, synset_texts
 from . import lemmas
 from .caching import cache_dir, code_version, digest, store, wordnet_version
 
@@ -80,45 +80,6 @@ class SenseInfo:
     count: int
 
 
-def _synset_names_by_offset() -> dict[tuple[str, str], str]:
-    """``(data file, offset) -> synset name``: the fast reader's synsets are in the data
-    files' order, so each data line's offset pairs with the synset at the same position."""
-    from ..data.wordnet import POS_FILES
-
-    folder = install_wordnet(quiet=True)   # at once when installed
-    keys = []
-    for suffix in POS_FILES.values():          # the fast reader's file order
-        with open(folder / f"data.{suffix}", encoding="utf-8") as fh:
-            keys += [(suffix, line.split(" ", 1)[0]) for line in fh if not line[0].isspace()]
-    texts = synset_texts()
-    if len(keys) != len(texts):
-        raise RuntimeError("WordNet's data files and the fast reader disagree; reinstall "
-                           "WordNet with `python -m ctxembed.data`.")
-    return {key: t.name for key, t in zip(keys, texts)}
-
-
-def _build_sense_counts() -> dict[str, int]:
-    """``"lemma|synset" -> tagged SemCor count`` for every sense SemCor tagged.
-
-    Read from WordNet's ``index.sense`` (sense key, synset offset, sense number, tag
-    count): the same counts NLTK's ``Lemma.count()`` returns (a test compares them), in
-    a second instead of the minute NLTK needs to load.
-    """
-    folder = install_wordnet(quiet=True)   # at once when installed
-    names = _synset_names_by_offset()
-    files_of = {"1": "noun", "2": "verb", "3": "adj", "4": "adv", "5": "adj"}
-    counts = {}
-    with open(folder / "index.sense", encoding="utf-8") as fh:
-        for line in fh:
-            key, offset, _number, tag_count = line.split()
-            if int(tag_count):
-                lemma, rest = key.split("%", 1)
-                name = names.get((files_of[rest[0]], offset))
-                if name:
-                    counts[f"{lemma.lower()}|{name}"] = int(tag_count)
-    return counts
-
-
 def inventory_cache_path() -> Path:
     """The cached inventory's file, named by the WordNet files and the code that read them."""
     key = digest([code_version(INVENTORY_CODE), wordnet_version()])
@@ -127,13 +88,13 @@ def inventory_cache_path() -> Path:
 
 def _build_inventory() -> dict[str, list]:
     """``lemma -> [[synset, pos, definition, count], ...]`` read from WordNet (seconds)."""
-    counts = _build_sense_counts()
+    counts = sense_counts()
     raw: dict[str, list] = {}
     for syn in synset_texts():
         for name in dict.fromkeys(n.lower() for n in syn.lemmas):
             if re.fullmatch(r"[a-z]+(?:-[a-z]+)*", name):
                 raw.setdefault(name, []).append(
-                    [syn.name, syn.pos, syn.definition, counts.get(f"{name}|{syn.name}", 0)])
+                    [syn.name, syn.pos, syn.definition, counts.get((name, syn.name), 0)])
     for senses in raw.values():
         senses.sort(key=lambda s: (POS_ORDER[s[1]], -s[3], s[0]))
     return raw
@@ -150,8 +111,8 @@ def wordnet_inventory() -> dict[str, tuple[SenseInfo, ...]]:
 
     Senses are ordered by part of speech (noun, verb, adjective, adverb), then by
     SemCor count (most frequent first), then by synset name. Built once from the
-    fast WordNet reader and WordNet's sense counts (``index.sense``, what NLTK's
-    ``Lemma.count()`` reads), then cached (:func:`inventory_cache_path`; loads in about a second).
+    fast WordNet reader (:func:`~ctxembed.data.wordnet.synset_texts`) and WordNet's sense
+    counts (:func:`~ctxembed.data.wordnet.sense_counts`), then cached (:func:`inventory_cache_path`; loads in about a second).
     """
     path = inventory_cache_path()
     if path.exists():
@@ -182,32 +143,35 @@ def wordnet_senses(word: str) -> tuple[SenseInfo, ...]:
     return wordnet_inventory()[lemma]
 
 
-@functools.lru_cache(maxsize=1)
-def _exceptions() -> dict[str, list[str]]:
-    """Irregular forms from WordNet's ``*.exc`` files: ``"sprang" -> ["spring"]``."""
-    folder = install_wordnet(quiet=True)   # at once when installed
-    out: dict[str, list[str]] = {}
-    for name in ("noun", "verb", "adj", "adv"):
-        path = folder / f"{name}.exc"
-        if path.exists():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                form, *bases = line.split()
-                out.setdefault(form, []).extend(bases)
-    return out
-
-
 def candidate_lemmas(word: str) -> list[str]:
     """Possible dictionary forms of ``word`` that WordNet knows (see
     :func:`ctxembed.wsd.lemmas.candidate_lemmas`: the word, its irregular lemmas from
-    WordNet's exception lists, then regular endings): ``"barked"`` -> ``["bark"]``."""
-    return lemmas.candidate_lemmas(word, wordnet_inventory().__contains__, _exceptions())
+    WordNet's exception lists, then each part of speech's regular endings):
+    ``"barked"`` -> ``["bark"]``."""
+    return lemmas.candidate_lemmas(word, _is_word_as, _irregular)
+
+
+@functools.lru_cache(maxsize=1)
+def _words_by_part_of_speech() -> frozenset[tuple[str, str]]:
+    return frozenset((lemma, lemmas.part_of_speech(s.name))
+                     for lemma, senses in wordnet_inventory().items() for s in senses)
+
+
+def _irregular(form: str, pos: str) -> tuple[str, ...]:
+    return exception_forms(pos).get(form, ())
+
+
+def _is_word_as(lemma: str, pos: str) -> bool:
+    """Whether WordNet has ``lemma`` as part of speech ``pos`` (``n``, ``v``, ``a``, ``r``)."""
+    return (lemma, pos) in _words_by_part_of_speech()
 
 
 def lemma_of(word: str) -> str:
     """The WordNet lemma ``word`` is a form of; a clear error when there is none.
 
     When several fit (``"banks"``: the botanist Banks, or a form of ``"bank"``), the one
-    SemCor tagged most often wins; on a tie, the word itself.
+    SemCor tagged most often wins (:func:`~ctxembed.wsd.lemmas.likeliest_lemma`); on a
+    tie, the word itself.
     """
     if not isinstance(word, str) or not word.strip():
         raise EmptyInputError(lemmas.EMPTY_WORD)
@@ -218,7 +182,7 @@ def lemma_of(word: str) -> str:
         close = difflib.get_close_matches(word.strip().lower(), list(wordnet_inventory()), n=3)
         raise UnknownWordError(lemmas.unknown_word_message(word, close))
     inventory = wordnet_inventory()
-    return max(found, key=lambda lemma: sum(s.count for s in inventory[lemma]))
+    return lemmas.likeliest_lemma(found, {lemma: sum(s.count for s in inventory[lemma]) for lemma in found})
 
 
 @functools.lru_cache(maxsize=1)

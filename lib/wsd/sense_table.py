@@ -101,11 +101,17 @@ class SenseTable:
         return cls(path)
 
     # --------------------------------------------------------------- words
-    def knows(self, lemma: str) -> bool:
-        return self._db.execute("SELECT 1 FROM words WHERE lemma = ?", (lemma,)).fetchone() is not None
+    def knows(self, lemma: str, pos: str | None = None) -> bool:
+        """Whether the table has ``lemma`` (as part of speech ``pos``: ``n``, ``v``, ``a``, ``r``)."""
+        row = self._db.execute("SELECT senses FROM words WHERE lemma = ?", (lemma,)).fetchone()
+        if row is None or pos is None:
+            return row is not None
+        return any(lemmas.part_of_speech(name) == pos for name, _ in json.loads(row[0]))
 
-    def irregular(self, form: str) -> list[str]:
-        return [r[0] for r in self._db.execute("SELECT lemma FROM irregular WHERE form = ?", (form,))]
+    def irregular(self, form: str, pos: str) -> list[str]:
+        """The lemmas of irregular ``form`` as part of speech ``pos`` (WordNet's exception lists)."""
+        return [r[0] for r in self._db.execute("SELECT lemma FROM irregular WHERE form = ? AND pos = ?",
+                                               (form, pos))]
 
     def words(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT lemma FROM words ORDER BY lemma")]
@@ -115,15 +121,14 @@ class SenseTable:
         several fit); the same answer and errors as :func:`ctxembed.wsd.inventory.lemma_of`."""
         if not isinstance(word, str) or not word.strip():
             raise EmptyInputError(lemmas.EMPTY_WORD)
-        low = lemmas.normal_form(word)
-        found = lemmas.candidate_lemmas(word, self.knows, {low: self.irregular(low)})
+        found = lemmas.candidate_lemmas(word, self.knows, self.irregular)
         if not found:
             close = difflib.get_close_matches(word.strip().lower(), self.words(), n=3)
             raise UnknownWordError(lemmas.unknown_word_message(word, close))
         tagged = dict(self._db.execute(
             f"SELECT lemma, tagged FROM words WHERE lemma IN ({','.join('?' * len(found))})",
             found))
-        return max(found, key=lambda lemma: tagged[lemma])
+        return lemmas.likeliest_lemma(found, tagged)
 
     def word(self, lemma: str) -> tuple[np.ndarray, list[str], dict[str, str]]:
         """``lemma``'s training vectors (n, d) float32, their n sense labels, and its
@@ -145,7 +150,8 @@ def build_sense_table(path: Path | None = None, *, words=None, chunk: int = 4096
     import pandas as pd
     from tqdm.auto import tqdm
 
-    from .inventory import _exceptions, training_sentences, wordnet_inventory
+    from ..data.wordnet import PARTS_OF_SPEECH, exception_forms
+    from .inventory import training_sentences, wordnet_inventory
     from .threshold import calibrated_unknown_threshold
     from .vectors import use_vectors
 
@@ -179,7 +185,7 @@ def build_sense_table(path: Path | None = None, *, words=None, chunk: int = 4096
         db.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT)")
         db.execute("CREATE TABLE words (lemma TEXT PRIMARY KEY, tagged INTEGER, senses TEXT, "
                    "labels TEXT, vectors BLOB)")
-        db.execute("CREATE TABLE irregular (form TEXT, lemma TEXT)")
+        db.execute("CREATE TABLE irregular (form TEXT, pos TEXT, lemma TEXT)")
         db.execute("CREATE INDEX irregular_form ON irregular (form)")
         meta = {**TABLE_OPTIONS, "dim": int(X.shape[1]), "dtype": np.dtype(VECTOR_DTYPE).name,
                 "rows": len(rows), "unknown_threshold": calibrated_unknown_threshold()}
@@ -196,8 +202,9 @@ def build_sense_table(path: Path | None = None, *, words=None, chunk: int = 4096
                             json.dumps([[s.name, s.definition] for s in senses]),
                             json.dumps(labels), X[idx].tobytes()))
         db.executemany("INSERT INTO words VALUES (?, ?, ?, ?, ?)", records)
-        db.executemany("INSERT INTO irregular VALUES (?, ?)",
-                       [(form, lemma) for form, bases in _exceptions().items() for lemma in bases])
+        db.executemany("INSERT INTO irregular VALUES (?, ?, ?)",
+                       [(form, pos, lemma) for pos in PARTS_OF_SPEECH
+                        for form, bases in exception_forms(pos).items() for lemma in bases])
         db.commit()
         db.execute("VACUUM")
         db.close()
