@@ -22,7 +22,7 @@
 - :mod:`~ctxembed.wsd.sense_table`     every WordNet word's fitted senses in one file, and
                                        :class:`QuickWSD`, the command line's quick path
 - :mod:`~ctxembed.wsd.word_model`      one word's fitted senses and predictions (NumPy only)
-- :mod:`~ctxembed.wsd.lemmas`          a word's dictionary forms (one morphology rule)
+- :mod:`~ctxembed.wsd.lemmas`          a reader's word's dictionary forms (WordNet's morphology)
 - :mod:`~ctxembed.wsd.threshold`       where the calibrated unknown-sense threshold is kept
 - :mod:`~ctxembed.wsd.caching`         the disk caches: their folder, and keys that hash
                                        every input and the code
