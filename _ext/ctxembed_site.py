@@ -43,7 +43,9 @@ import datetime
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 from html import escape
+from html.parser import HTMLParser
 from pathlib import Path
 
 from docutils import nodes
@@ -337,6 +339,101 @@ def _reset_path(app, env) -> None:
 
 
 # --------------------------------------------------------------------------- #
+# Built pages read as HTML: the elements a rewrite looks for, and where they are
+# --------------------------------------------------------------------------- #
+@dataclass
+class Element:
+    """One element of a page: its tag, attributes and where it is in the page's text.
+
+    ``start``/``start_end`` bound its start tag; ``end`` is the end of its end tag (of the
+    start tag, for an element without one); a script's text is ``text_start:text_end``.
+    """
+
+    tag: str
+    attrs: dict[str, str | None]
+    start: int
+    start_end: int
+    end: int
+    text_start: int = 0
+    text_end: int = 0
+
+    def text(self, html: str) -> str:
+        return html[self.text_start:self.text_end]
+
+
+class PageElements(HTMLParser):
+    """The elements of a built page, found by Python's HTML parser (a script's text, such as
+    a widget state's JSON, is text, not elements), with their places in the page: the
+    rewrites below edit the page's own text at those places and leave the rest as it was."""
+
+    def __init__(self, html: str):
+        super().__init__(convert_charrefs=False)
+        self.html = html
+        self.elements: list[Element] = []
+        self.head_end: int | None = None     # where "</head>" starts
+        self.body_end: int | None = None     # where the last "</body>" starts
+        self._lines = [0]
+        at = html.find("\n")
+        while at >= 0:
+            self._lines.append(at + 1)
+            at = html.find("\n", at + 1)
+        self._open_script: Element | None = None
+        self.feed(html)
+        self.close()
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        return self._lines[line - 1] + column
+
+    def handle_starttag(self, tag, attrs):
+        start = self._offset()
+        start_end = start + len(self.get_starttag_text())
+        element = Element(tag, dict(attrs), start, start_end, start_end)
+        self.elements.append(element)
+        if tag == "script":
+            self._open_script = element
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        self._open_script = None
+
+    def handle_endtag(self, tag):
+        at = self._offset()
+        if tag == "script" and self._open_script is not None:
+            script, self._open_script = self._open_script, None
+            script.text_start, script.text_end = script.start_end, at
+            script.end = self.html.index(">", at) + 1
+        elif tag == "head" and self.head_end is None:
+            self.head_end = at
+        elif tag == "body":
+            self.body_end = at
+
+    def named(self, tag: str) -> list[Element]:
+        return [e for e in self.elements if e.tag == tag]
+
+    def scripts_of_type(self, kind: str) -> list[Element]:
+        return [e for e in self.named("script") if e.attrs.get("type") == kind]
+
+    def widget_state(self) -> Element | None:
+        """The script that holds the page's saved widget state, if it has one."""
+        return next(iter(self.scripts_of_type(WIDGET_STATE_TYPE)), None)
+
+    def space_before(self, at: int) -> int:
+        """Where the white space before offset ``at`` starts."""
+        while at > 0 and self.html[at - 1].isspace():
+            at -= 1
+        return at
+
+
+def apply_edits(text: str, edits) -> str:
+    """``text`` with each ``(start, end, replacement)`` of ``edits`` made (places in the
+    original text; they must not overlap)."""
+    for start, end, replacement in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        text = text[:start] + replacement + text[end:]
+    return text
+
+
+# --------------------------------------------------------------------------- #
 # MathJax only where there are maths
 # --------------------------------------------------------------------------- #
 def _needs_mathjax(doctree) -> bool:
@@ -364,16 +461,22 @@ def _drop_unneeded_mathjax(app, pagename, templatename, context, doctree) -> Non
     files[:] = [js for js in files if not is_mathjax(js)]
 
 
-_MATHJAX_SCRIPT = re.compile(r'<script defer="defer" src="(?P<folder>[^"]*_static/mathjax/)(?P<file>tex-chtml\.js[^"]*)"></script>')
 MATHJAX_LOADER = "lazy-loader.js"     # tools/mathjax-lazy.js, copied by tools/fetch_site_assets.py
+_MATHJAX_FOLDER = "_static/mathjax/"
 
 
 def load_mathjax_near_maths(html: str) -> str:
     """A page's MathJax script replaced by the loader that fetches MathJax when a formula comes
     near the screen: a phone draws and can scroll a chapter's first screen without spending
     half a second of its processor on maths that are three screens down."""
-    return _MATHJAX_SCRIPT.sub(lambda m: f'<script defer src="{m.group("folder")}{MATHJAX_LOADER}" '
-                                         f'data-mathjax="{m.group("file")}"></script>', html)
+    edits = []
+    for script in PageElements(html).named("script"):
+        folder, found, file = (script.attrs.get("src") or "").rpartition(_MATHJAX_FOLDER)
+        if found and file.startswith("tex-chtml.js") and "defer" in script.attrs:
+            edits.append((script.start, script.end,
+                          f'<script defer src="{escape(folder + found + MATHJAX_LOADER)}" '
+                          f'data-mathjax="{escape(file)}"></script>'))
+    return apply_edits(html, edits)
 
 
 # --------------------------------------------------------------------------- #
@@ -439,18 +542,25 @@ def setup(app):
 # Icons from a stylesheet instead of 1.45 MB of JavaScript
 # --------------------------------------------------------------------------- #
 FONTAWESOME_CSS = "_static/fontawesome/css/all.min.css"   # tools/fetch_site_assets.py
-_FA_SCRIPT = re.compile(r'\s*<script defer src="(?P<rel>[^"]*?)_static/scripts/fontawesome\.js[^"]*"></script>')
-_FA_PRELOAD = re.compile(r'\s*<link rel="preload" as="script" href="[^"]*_static/scripts/fontawesome\.js[^"]*"\s*/?>')
+_FONTAWESOME_JS = "_static/scripts/fontawesome.js"
 
 
 def use_fontawesome_css(html: str) -> str:
     """``html`` with the theme's fontawesome.js replaced by Font Awesome's stylesheet."""
-    m = _FA_SCRIPT.search(html)
-    if not m:
+    elements = PageElements(html)
+
+    def is_fontawesome(url: str | None) -> bool:
+        return (url or "").split("?")[0].endswith(_FONTAWESOME_JS)
+
+    script = next((e for e in elements.named("script") if is_fontawesome(e.attrs.get("src"))), None)
+    if script is None:
         return html
-    link = f'\n  <link rel="stylesheet" href="{m.group("rel")}{FONTAWESOME_CSS}" />'
-    html = _FA_SCRIPT.sub(link, html, count=1)
-    return _FA_PRELOAD.sub("", html)
+    rel = script.attrs["src"].split("?")[0][: -len(_FONTAWESOME_JS)]
+    edits = [(elements.space_before(script.start), script.end,
+              f'\n  <link rel="stylesheet" href="{escape(rel + FONTAWESOME_CSS)}" />')]
+    edits += [(elements.space_before(link.start), link.end, "") for link in elements.named("link")
+              if link.attrs.get("rel") == "preload" and is_fontawesome(link.attrs.get("href"))]
+    return apply_edits(html, edits)
 
 
 def _extra_file(app, out: Path, rel: str) -> bool:
@@ -511,7 +621,6 @@ def _rewrite_built_pages(app, exception) -> None:
 # --------------------------------------------------------------------------- #
 # A first screen that does not wait for scripts
 # --------------------------------------------------------------------------- #
-_HEAD_SCRIPT = re.compile(r'<script (?P<attrs>[^>]*\bsrc="(?P<src>[^"]*)"[^>]*)></script>')
 # Inline scripts in the head read DOCUMENTATION_OPTIONS as the page is parsed: it stays blocking.
 _KEEP_BLOCKING = ("documentation_options.js",)
 
@@ -525,32 +634,28 @@ def defer_head_scripts(html: str) -> str:
     Deferred, they still run in the same order, once the page is parsed and before
     ``DOMContentLoaded``, which is when all of them start their work.
     """
-    end = html.find("</head>")
-    if end < 0:
+    elements = PageElements(html)
+    if elements.head_end is None:
         return html
-
-    def one(m):
-        attrs = m.group("attrs")
-        if (re.search(r"\b(?:defer|async|type)\b", attrs)
-                or m.group("src").split("?")[0].endswith(_KEEP_BLOCKING)):
-            return m.group(0)
-        return f"<script defer {attrs}></script>"
-
-    return _HEAD_SCRIPT.sub(one, html[:end]) + html[end:]
+    edits = [(script.start, script.start + len("<script"), "<script defer")
+             for script in elements.named("script")
+             if script.start < elements.head_end and script.attrs.get("src")
+             and not {"defer", "async", "type"} & script.attrs.keys()
+             and not script.attrs["src"].split("?")[0].endswith(_KEEP_BLOCKING)]
+    return apply_edits(html, edits)
 
 
 def widget_state_after_content(html: str) -> str:
     """The explorers' saved widget state (hundreds of kB of JSON) moved from ``<head>`` to
     the end of ``<body>``: the browser parses the chapter's text first. The widget JavaScript
     reads the state from wherever it is in the document, once it loads."""
-    found = _WIDGET_STATE.search(html)
-    end = html.rfind("</body>")
-    if not found or end < 0 or found.start() > html.find("</head>"):
+    elements = PageElements(html)
+    state = elements.widget_state()
+    if (state is None or elements.head_end is None or elements.body_end is None
+            or state.start > elements.head_end):
         return html
-    state = found.group(0)
-    html = html[:found.start()] + html[found.end():]
-    end = html.rfind("</body>")
-    return html[:end] + state + "\n" + html[end:]
+    return apply_edits(html, [(state.start, state.end, ""),
+                              (elements.body_end, elements.body_end, html[state.start:state.end] + "\n")])
 
 
 # --------------------------------------------------------------------------- #
@@ -672,18 +777,22 @@ def _keep_shown_icons(app, out: Path) -> None:
         ttf.unlink()
 
 
-# a figure (in _images/, where Sphinx puts a page's figures), not the theme's own icons
-_EAGER_IMG = re.compile(r'<img (?![^>]*\bloading=)(?=[^>]*\bsrc="(?:\.\./)*_images/)')
-_SCRIPT = re.compile(r'(<script\b.*?</script>)', re.DOTALL)
+def _is_figure(src: str | None) -> bool:
+    """Whether an image's address is a figure's: in ``_images/`` (where Sphinx puts a page's
+    figures) of the site's root, not one of the theme's own icons."""
+    folder, found, _ = (src or "").partition("_images/")
+    return bool(found) and not folder.replace("../", "")
 
 
 def lazy_figure_images(html: str) -> str:
     """Every figure ``<img>`` of the page that says nothing about loading gets ``loading="lazy"``
     and ``decoding="async"``: a figure far down a chapter is fetched when the reader gets near
-    it, instead of competing with the page's first screen for a phone's bandwidth."""
-    parts = _SCRIPT.split(html)     # odd items: <script> blocks (a widget state's JSON)
-    return "".join(part if k % 2 else _EAGER_IMG.sub('<img loading="lazy" decoding="async" ', part)
-                   for k, part in enumerate(parts))
+    it, instead of competing with the page's first screen for a phone's bandwidth. (An image
+    in a script's text, a widget state's JSON, is no element of the page.)"""
+    edits = [(img.start, img.start + len("<img"), '<img loading="lazy" decoding="async"')
+             for img in PageElements(html).named("img")
+             if "loading" not in img.attrs and _is_figure(img.attrs.get("src"))]
+    return apply_edits(html, edits)
 
 
 def citation_entries_as_list_items(html: str) -> str:
@@ -691,18 +800,46 @@ def citation_entries_as_list_items(html: str) -> str:
     ``role="list"`` holding ``role="doc-biblioentry"`` entries, a role ARIA 1.2 deprecated
     and no list item, so screen readers (and axe-core's aria-required-children rule) find a
     list without items."""
-    return html.replace('role="doc-biblioentry"', 'role="listitem"')
+    edits = []
+    for entry in PageElements(html).elements:
+        if entry.attrs.get("role") == "doc-biblioentry":
+            tag = html[entry.start:entry.start_end]
+            edits.append((entry.start, entry.start_end,
+                          tag.replace('role="doc-biblioentry"', 'role="listitem"')))
+    return apply_edits(html, edits)
 
 
 # --------------------------------------------------------------------------- #
 # Explorer views as lazily loaded files instead of data URIs in the page
 # --------------------------------------------------------------------------- #
 VIEWS_DIR = "_images/views"
-_WIDGET_STATE = re.compile(r'(<script type="application/vnd\.jupyter\.widget-state\+json">)(.*?)(</script>)',
-                           re.DOTALL)
-# an <img> inside a JSON string: quotes are escaped as \"
-_STATE_IMG = re.compile(r'<img src=\\"data:image/(?P<fmt>webp|png|jpeg);base64,(?P<data>[A-Za-z0-9+/=]+)\\"')
+WIDGET_STATE_TYPE = "application/vnd.jupyter.widget-state+json"
+WIDGET_VIEW_TYPE = "application/vnd.jupyter.widget-view+json"
 VIEW_REF = re.compile(r'(?:\.\./)*' + re.escape(VIEWS_DIR) + r'/[0-9a-f]{20}\.(?:webp|png|jpeg)')
+_VIEW_FORMATS = ("webp", "png", "jpeg")
+
+
+def _json_in_script(data) -> str:
+    """``data`` as the JSON text of a ``<script>``, written the way myst-nb writes a widget
+    state (``json.dumps``, with ``</script>`` escaped)."""
+    import json
+
+    return json.dumps(data).replace("</script>", r"<\/script>")
+
+
+def _strings(value):
+    """Each string inside a JSON value, with a function that replaces it there."""
+    if isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, list):
+        items = list(enumerate(value))
+    else:
+        return
+    for key, item in items:
+        if isinstance(item, str):
+            yield item, (lambda new, container=value, k=key: container.__setitem__(k, new))
+        else:
+            yield from _strings(item)
 
 
 def externalise_view_images(html: str, page: Path, site: Path) -> tuple[str, int]:
@@ -714,33 +851,44 @@ def externalise_view_images(html: str, page: Path, site: Path) -> tuple[str, int
     """
     import base64
     import hashlib
+    import json
     import os
 
+    script = PageElements(html).widget_state()
+    if script is None:
+        return html, 0
+    state = json.loads(script.text(html))
     moved = 0
-
-    def one_image(m):
-        nonlocal moved
-        data = base64.b64decode(m.group("data"))
-        name = f"{hashlib.sha1(data).hexdigest()[:20]}.{m.group('fmt')}"
-        target = site / VIEWS_DIR / name
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        moved += 1
-        rel = os.path.relpath(target, page.parent).replace(os.sep, "/")
-        return f'<img loading=\\"lazy\\" decoding=\\"async\\" src=\\"{rel}\\"'
-
-    def one_state(m):
-        return m.group(1) + _STATE_IMG.sub(one_image, m.group(2)) + m.group(3)
-
-    return _WIDGET_STATE.sub(one_state, html), moved
+    for value, replace in _strings(state):
+        if "<img" not in value:
+            continue
+        edits = []
+        for img in PageElements(value).named("img"):
+            src = img.attrs.get("src") or ""
+            kind, comma, data = src.partition(";base64,")
+            fmt = kind.removeprefix("data:image/")
+            if not comma or not kind.startswith("data:image/") or fmt not in _VIEW_FORMATS:
+                continue
+            image = base64.b64decode(data)
+            target = site / VIEWS_DIR / f"{hashlib.sha1(image).hexdigest()[:20]}.{fmt}"
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(image)
+            moved += 1
+            rel = os.path.relpath(target, page.parent).replace(os.sep, "/")
+            tag = value[img.start:img.start_end]
+            edits.append((img.start, img.start_end, tag.replace(
+                f'src="{src}"', f'loading="lazy" decoding="async" src="{escape(rel)}"', 1)))
+        if edits:
+            replace(apply_edits(value, edits))
+    if not moved:
+        return html, 0
+    return apply_edits(html, [(script.text_start, script.text_end, _json_in_script(state))]), moved
 
 
 # --------------------------------------------------------------------------- #
 # Each explorer's first view as plain HTML until (or unless) the widgets load
 # --------------------------------------------------------------------------- #
-_WIDGET_VIEW = re.compile(r'<script type="application/vnd\.jupyter\.widget-view\+json">(?P<json>.*?)</script>',
-                          re.DOTALL)
 STILL_CLASS = "explorer-still"
 
 
@@ -794,19 +942,18 @@ def add_explorer_stills(html: str) -> str:
     """
     import json
 
-    found = _WIDGET_STATE.search(html)
-    if not found or f'class="{STILL_CLASS}"' in html:
+    elements = PageElements(html)
+    script = elements.widget_state()
+    if script is None or any(STILL_CLASS in (e.attrs.get("class") or "").split() for e in elements.elements):
         return html
-    state = json.loads(found.group(2)).get("state", {})
-
-    def one_view(m):
+    state = json.loads(script.text(html)).get("state", {})
+    edits = []
+    for view in elements.scripts_of_type(WIDGET_VIEW_TYPE):
         try:
-            model_id = json.loads(m.group("json"))["model_id"]
-        except (ValueError, KeyError):
-            return m.group(0)
+            model_id = json.loads(view.text(html))["model_id"]
+        except (ValueError, KeyError, TypeError):
+            continue
         still = first_view_html(state, model_id)
-        if still is None:
-            return m.group(0)
-        return f'<div class="{STILL_CLASS}">{still}</div>' + m.group(0)
-
-    return _WIDGET_VIEW.sub(one_view, html)
+        if still is not None:
+            edits.append((view.start, view.start, f'<div class="{STILL_CLASS}">{still}</div>'))
+    return apply_edits(html, edits)

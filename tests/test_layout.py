@@ -263,6 +263,21 @@ def test_html_is_made_from_templates_that_escape_what_they_insert():
                                      "f-string: render a template with ctxembed.viz.html.render")
 
 
+def test_built_pages_are_read_with_an_html_parser_not_patterns_over_markup():
+    """The site extension finds the elements it rewrites in built pages with an HTML parser
+    (``PageElements``): no regular expression there spells out a tag."""
+    source = (ROOT / "_ext" / "ctxembed_site.py").read_text()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") in ("compile", "sub", "search",
+                                                                            "match", "finditer", "split"):
+            for arg in node.args[:1]:
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    pattern = re.sub(r"\(\?P?<", "", arg.value)     # named groups, lookbehinds
+                    assert not re.search(r"<\\?[a-zA-Z/]", pattern), (
+                        f"_ext/ctxembed_site.py:{node.lineno} matches markup with a pattern: "
+                        "read the page with PageElements")
+
+
 def test_no_package_imports_another_package_s_private_names():
     """A name starting with ``_`` is its module's own business: another package that needs it
     gets a public name, so a maintainer can change a private helper without reading the rest."""

@@ -752,6 +752,37 @@ def test_widget_state_moves_after_the_content():
     assert widget_state_after_content(new) == new
 
 
+def test_page_rewrites_read_the_html_not_one_spelling_of_it():
+    """Attributes in another order or quoting, upper-case tags and markup inside a script's
+    text (a string in the search index or a widget state) are read as a browser reads them."""
+    from ctxembed_site import (
+        PageElements,
+        defer_head_scripts,
+        lazy_figure_images,
+        load_mathjax_near_maths,
+        use_fontawesome_css,
+    )
+
+    page = ("<HEAD><script>var s = '</head><img src=\"../_images/x.png\">';</script>"
+            "<SCRIPT SRC='../_static/doctools.js'></SCRIPT>"
+            "<script src='../_static/mathjax/tex-chtml.js?v=3' defer></script>"
+            "<script src='../_static/scripts/fontawesome.js?digest=1' defer=\"defer\"></script></HEAD>"
+            "<body><IMG ALT='a figure' SRC='../_images/fig.png'><img src='../_images/g.png' loading='eager'>"
+            "</body>")
+    elements = PageElements(page)
+    assert elements.head_end == page.index("</HEAD>")      # not the "</head>" in the script's string
+    deferred = defer_head_scripts(page)
+    assert "<script defer SRC='../_static/doctools.js'>" in deferred
+    lazy = lazy_figure_images(page)
+    assert "<img loading=\"lazy\" decoding=\"async\" ALT='a figure' SRC='../_images/fig.png'>" in lazy
+    assert lazy.count('loading="lazy"') == 1               # not the script's string, not an eager choice
+    maths = load_mathjax_near_maths(page)
+    assert ('<script defer src="../_static/mathjax/lazy-loader.js" data-mathjax="tex-chtml.js?v=3">'
+            '</script>') in maths
+    icons = use_fontawesome_css(page)
+    assert "fontawesome.js" not in icons and "_static/fontawesome/css/all.min.css" in icons
+
+
 def test_icon_stylesheet_keeps_the_shown_icons_and_everything_else():
     from ctxembed_site import css_rules, icon_stylesheet
 
