@@ -40,3 +40,20 @@ def encoder():
     import ctxembed
 
     return ctxembed.load_encoder()
+
+
+@pytest.fixture
+def edited(monkeypatch):
+    """``edited(module)``: from now on, :func:`code_version` sees ``module``'s code changed."""
+    from ctxembed.core import cache
+
+    real = cache._source
+    changed = set()
+    monkeypatch.setattr(cache, "_source", lambda name: real(name) + (b"\n# edited\n" if name in changed else b""))
+
+    def edit(module):
+        changed.add(module)
+        cache.code_version.cache_clear()
+
+    yield edit
+    cache.code_version.cache_clear()

@@ -23,19 +23,15 @@ def course_cache(tmp_path, monkeypatch):
     cache.files_version.cache_clear()
 
 
-@pytest.fixture
-def edited(monkeypatch):
-    """``edited(module)``: from now on, :func:`code_version` sees ``module``'s code changed."""
-    real = cache._source
-    changed = set()
-    monkeypatch.setattr(cache, "_source", lambda name: real(name) + (b"\n# edited\n" if name in changed else b""))
+def test_a_modules_imports_are_found_in_every_spelling():
+    """``from . import lemmas``, ``from ..data.wordnet import x`` and a function's late import."""
+    from ctxembed.core.cache import covered_modules
 
-    def edit(module):
-        changed.add(module)
-        cache.code_version.cache_clear()
-
-    yield edit
-    cache.code_version.cache_clear()
+    inventory = covered_modules(("ctxembed.wsd.inventory",))
+    assert {"ctxembed.wsd.lemmas", "ctxembed.data.wordnet", "ctxembed.data.senses",
+            "ctxembed.data.polysemy"} <= set(inventory)
+    assert "ctxembed.core.cache" not in inventory            # where results live: exempt
+    assert "ctxembed.wsd" not in inventory                    # a package's re-exports are not code
 
 
 def test_every_cache_of_the_course_lives_under_the_one_folder(course_cache, monkeypatch):

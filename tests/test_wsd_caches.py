@@ -458,24 +458,18 @@ def test_the_sense_table_key_changes_with_the_wordnet_files(tmp_path, monkeypatc
     assert sense_table_path() != before
 
 
-def test_the_vector_code_key_covers_every_module_the_vectors_are_computed_with():
-    """A cached vector is named by the code of VECTOR_CODE's modules: each course module they
-    import to compute it is in that list too, so changing one can never leave old vectors
-    read for new code. Modules that compute nothing (errors, defaults, where caches live) are
-    the exceptions."""
-    import ast
-    import importlib.util
+def test_the_cache_keys_cover_every_module_the_results_are_computed_with(edited):
+    """A cached vector, evaluation or threshold is named by the code of its listed modules and
+    of every course module they import: editing a helper that no list names (the per-word
+    classifier, the lemma rule) still changes the key, so old results are never read for new
+    code. Where caches live and what errors say are no part of a result."""
+    from ctxembed.core.cache import KEY_EXEMPT, code_version, covered_modules
 
-    computes_nothing = {"ctxembed.core.errors", "ctxembed.core.defaults", "ctxembed.core.cache",
-                        "ctxembed.wsd.caching", "ctxembed.core.lazy"}
-    for module in caching.VECTOR_CODE:
-        spec = importlib.util.find_spec(module)
-        package = module if spec.submodule_search_locations else module.rpartition(".")[0]
-        for node in ast.walk(ast.parse(Path(spec.origin).read_text())):
-            if isinstance(node, ast.ImportFrom) and node.level:
-                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
-                imported = f"{base}.{node.module}" if node.module else base
-                if importlib.util.find_spec(imported).submodule_search_locations:
-                    continue        # a package's __init__ only re-exports
-                assert imported in caching.VECTOR_CODE or imported in computes_nothing, \
-                    f"{module} computes with {imported}, which is not in VECTOR_CODE"
+    evaluation = covered_modules(caching.EVALUATION_CODE)
+    for helper in ("ctxembed.wsd.word_model", "ctxembed.wsd.lemmas", "ctxembed.evaluation.intervals",
+                   "ctxembed.wsd.threshold"):
+        assert helper not in caching.EVALUATION_CODE and helper in evaluation
+    assert not KEY_EXEMPT & set(covered_modules(caching.VECTOR_CODE))
+    before = code_version(caching.EVALUATION_CODE, caching.EVALUATION_LIBRARIES)
+    edited("ctxembed.wsd.word_model")
+    assert code_version(caching.EVALUATION_CODE, caching.EVALUATION_LIBRARIES) != before

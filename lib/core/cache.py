@@ -71,13 +71,64 @@ def _library_version(name: str) -> str:
         return "-"
 
 
+#: Modules that decide where results are kept and what errors say, not what a result is:
+#: a key that covers a module importing them leaves them out.
+KEY_EXEMPT = frozenset({"ctxembed.core.cache", "ctxembed.core.errors", "ctxembed.core.lazy",
+                        "ctxembed.wsd.caching"})
+
+
+def _course_imports(module: str) -> set[str]:
+    """The modules of ``module``'s own package tree that it imports, anywhere in its code
+    (``from ..core.words import find_word``, ``from . import lemmas``, a function's late
+    import). A package's ``__init__`` that only re-exports is not one of them."""
+    spec = util.find_spec(module)
+    root = module.split(".")[0]
+    package = module if spec.submodule_search_locations else module.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(Path(spec.origin).read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                target = f"{base}.{node.module}" if node.module else base
+            else:
+                target = node.module or ""
+            candidates = [target] + [f"{target}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.Import):
+            candidates = [alias.name for alias in node.names]
+        else:
+            continue
+        for name in candidates:
+            if name.split(".")[0] != root:
+                continue
+            try:
+                found_spec = util.find_spec(name)
+            except ModuleNotFoundError:
+                continue
+            if found_spec is not None and not found_spec.submodule_search_locations:
+                found.add(name)
+    return found
+
+
+def covered_modules(modules) -> tuple[str, ...]:
+    """``modules`` and every course module they import, directly or not (sorted; without
+    :data:`KEY_EXEMPT`): the code a cached result of ``modules`` was computed with."""
+    seen, todo = set(), list(modules)
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo += sorted(_course_imports(name) - seen)
+    return tuple(sorted(seen - (KEY_EXEMPT - set(modules))))
+
+
 @functools.cache
 def code_version(modules: tuple = (), libraries: tuple = ()) -> str:
-    """A hash of the code of ``modules`` (dotted names; docstrings and comments left out) and
-    the installed versions of ``libraries`` (distribution names): a cache key part that
-    changes with the code."""
+    """A hash of the code of ``modules`` and of every course module they import
+    (:func:`covered_modules`; dotted names; docstrings and comments left out) and the
+    installed versions of ``libraries`` (distribution names): a cache key part that changes
+    with the code, including a helper a listed module calls."""
     h = hashlib.sha1()
-    for name in modules:
+    for name in covered_modules(modules):
         h.update(f"{name}\0".encode() + _source(name) + b"\0")
     for name in libraries:
         h.update(f"{name}=={_library_version(name)}\0".encode())

@@ -51,7 +51,8 @@ __all__ = ["EVALUATION_CODE", "EVALUATION_LIBRARIES", "VECTOR_CODE", "VECTOR_LIB
 ENV = "CTXEMBED_WSD_CACHE"
 MAX_BYTES = 4 * 1024 ** 3
 
-#: The code a cached vector depends on (see :func:`code_version`), ...
+#: The code a cached vector depends on (see :func:`code_version`: with every course module
+#: these import, :func:`~ctxembed.core.cache.covered_modules`), ...
 VECTOR_CODE = ("ctxembed.wsd.vectors", "ctxembed.core.embeddings", "ctxembed.core.models",
                "ctxembed.core.pooling", "ctxembed.core.batching", "ctxembed.core.words",
                "ctxembed.static")
