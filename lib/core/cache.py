@@ -92,21 +92,33 @@ def _course_imports(module: str) -> set[str]:
                 target = f"{base}.{node.module}" if node.module else base
             else:
                 target = node.module or ""
-            candidates = [target] + [f"{target}.{alias.name}" for alias in node.names]
+            names = [target]
+            if target.split(".")[0] == root and _is_package(target):   # "from . import lemmas"
+                names += [f"{target}.{alias.name}" for alias in node.names]
         elif isinstance(node, ast.Import):
-            candidates = [alias.name for alias in node.names]
+            names = [alias.name for alias in node.names]
         else:
             continue
-        for name in candidates:
-            if name.split(".")[0] != root:
-                continue
-            try:
-                found_spec = util.find_spec(name)
-            except ModuleNotFoundError:
-                continue
-            if found_spec is not None and not found_spec.submodule_search_locations:
-                found.add(name)
+        found |= {name for name in names if name.split(".")[0] == root and _is_module(name)}
     return found
+
+
+def _is_package(name: str) -> bool:
+    spec = util.find_spec(name)
+    return spec is not None and spec.submodule_search_locations is not None
+
+
+def _is_module(name: str) -> bool:
+    """Whether ``name`` is a module (not a package, not a name inside a module). Only a
+    package's ``__init__`` is imported to answer: never a module, which may load torch."""
+    parent = name.rpartition(".")[0]
+    if parent and not _is_package(parent):
+        return False
+    try:
+        spec = util.find_spec(name)
+    except ModuleNotFoundError:
+        return False
+    return spec is not None and spec.submodule_search_locations is None
 
 
 def covered_modules(modules) -> tuple[str, ...]:
