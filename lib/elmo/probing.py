@@ -24,7 +24,7 @@ Example
 >>> X.shape
 (120, 3, 512)
 >>> [round(probe_accuracy(X[:, layer], pos.labels), 2) for layer in range(3)]
-[0.36, 0.77, 0.83]
+[0.41, 0.8, 0.86]
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ Example
 >>> data = capstone_data()
 >>> data[data.part == "exercise"].groupby("split").size()
 split
-test     199
-train    287
+test     196
+train    265
 dtype: int64
 """
 

@@ -36,12 +36,12 @@ Example
                 method layers pieces  accuracy
 0             centroid   last   mean      0.61
 1                  knn   last   mean      0.56
-2               logreg   last   mean      0.56
-3  most-frequent-sense      -      -      0.42
-4               random      -      -      0.32
-5                 lesk      -      -      0.35
-6          static-word      -      -      0.36
-7       static-context      -      -      0.55
+2               logreg   last   mean      0.55
+3  most-frequent-sense      -      -      0.41
+4               random      -      -      0.31
+5                 lesk      -      -      0.34
+6          static-word      -      -      0.35
+7       static-context      -      -      0.54
 >>> result.per_word.query("method == 'centroid'").head(3)
      method layers pieces   lemma  n  accuracy
 0  centroid   last   mean    able  2      0.50

@@ -24,8 +24,8 @@ Example
 >>> pairs.groupby("split").label.agg(["size", "mean"])
        size  mean
 split
-test   3442   0.5
-train  8380   0.5
+test   3494   0.5
+train  8456   0.5
 >>> wic_evaluation().test_accuracy      # embeds 23,644 sentences: minutes  # doctest: +SKIP
 0.57...
 >>> round(wic_evaluation(pairs.groupby("split").head(100)).test_accuracy, 2)   # 200 pairs
