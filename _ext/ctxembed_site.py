@@ -473,9 +473,9 @@ def load_mathjax_near_maths(html: str) -> str:
     for script in PageElements(html).named("script"):
         folder, found, file = (script.attrs.get("src") or "").rpartition(_MATHJAX_FOLDER)
         if found and file.startswith("tex-chtml.js") and "defer" in script.attrs:
-            edits.append((script.start, script.end,
-                          f'<script defer src="{escape(folder + found + MATHJAX_LOADER)}" '
-                          f'data-mathjax="{escape(file)}"></script>'))
+            loader = (f'<script defer src="{escape(folder + found + MATHJAX_LOADER)}" '
+                      f'data-mathjax="{escape(file)}"></script>')
+            edits.append((script.start, script.end, loader))
     return apply_edits(html, edits)
 
 

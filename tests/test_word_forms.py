@@ -4,7 +4,12 @@ every part of speech; both read one WordNet."""
 
 import pytest
 
-from ctxembed.data.senses import find_form, sense_examples, sense_labelled_dataset, wordnet_usages
+from ctxembed.data.senses import (
+    find_form,
+    sense_examples,
+    sense_labelled_dataset,
+    wordnet_usages,
+)
 from ctxembed.data.wordnet import (
     PARTS_OF_SPEECH,
     REGULAR_ENDINGS,

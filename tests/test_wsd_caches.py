@@ -8,7 +8,6 @@ import importlib
 import json
 import os
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

@@ -332,7 +332,7 @@ REGULAR_ENDINGS = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def exception_forms(pos: str) -> dict[str, tuple[str, ...]]:
     """Irregular forms of part of speech ``pos`` (``n``, ``v``, ``a``, ``r``) and their lemmas,
     from WordNet's exception list for it: ``exception_forms("v")["sprang"] == ("spring",)``.

@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from ..data.wordnet import PARTS_OF_SPEECH, base_forms
 
+
 def part_of_speech(synset: str) -> str:
     """The part of speech of a synset name as the endings know it: ``"bank.n.01"`` -> ``"n"``;
     satellite adjectives (``"s"``) are adjectives (``"a"``)."""
